@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The README's test command. On a fresh Debian machine with Rust installed it
+# installs what the tests need (real feed clients: xmllint, Python feedparser),
+# then runs the format check, clippy and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need_apt=()
+command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v kill >/dev/null 2>&1 || need_apt+=(procps)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${need_apt[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
+fi
+
+if ! .venv-feeds/bin/python -c 'import feedparser' >/dev/null 2>&1; then
+  echo "== creating .venv-feeds with feedparser"
+  python3 -m venv .venv-feeds
+  .venv-feeds/bin/pip install -q feedparser==6.0.14
+fi
+export TIDINGS_TEST_PYTHON="$PWD/.venv-feeds/bin/python"
+
+[ -d ../shared ] || { echo "error: ../shared (the team's shared data) must sit beside the repository" >&2; exit 1; }
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy -j2 --all-targets -- -D warnings
+echo "== cargo test"
+cargo test -j2

@@ -1,0 +1,64 @@
+//! The TOML file as written: serde structs that reject unknown keys and keep the
+//! position of every value that is validated later, so errors can name line:col.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub daemon: RawDaemon,
+    #[serde(default)]
+    pub feed: Vec<RawFeed>,
+    #[serde(default)]
+    pub output: Vec<RawOutput>,
+}
+
+/// `[daemon]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    pub database: Option<Spanned<String>>,
+    pub listen: Option<Spanned<String>>,
+    pub schedule: Option<Spanned<String>>,
+    pub timezone: Option<Spanned<String>>,
+    pub concurrency: Option<Spanned<i64>>,
+    pub timeout_secs: Option<Spanned<i64>>,
+    pub connect_timeout_secs: Option<Spanned<i64>>,
+    pub max_feed_bytes: Option<Spanned<i64>>,
+    pub max_items_per_feed: Option<Spanned<i64>>,
+}
+
+/// One `[[feed]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeed {
+    pub url: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    pub schedule: Option<Spanned<String>>,
+}
+
+/// One `[[output]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    pub name: Spanned<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub from: Option<Spanned<RawFrom>>,
+    pub limit: Option<Spanned<i64>>,
+}
+
+/// `from = { tags = [...], feeds = [...] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFrom {
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub feeds: Vec<Spanned<String>>,
+}

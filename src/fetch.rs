@@ -1,0 +1,221 @@
+//! The one HTTP client: user agent, timeouts, decompression, a cap on the
+//! decompressed body, bounded redirects and conditional GET.
+//!
+//! It knows nothing about feeds or storage: it turns a URL plus validators into a
+//! [`FetchOutcome`] or a [`FetchError`] that says what went wrong in words a user
+//! can act on.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::header::{
+    CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+};
+
+use crate::model::{FetchOutcome, FetchedBody, Validators};
+
+/// The `User-Agent` every request carries.
+pub const USER_AGENT: &str = concat!(
+    "tidings/",
+    env!("CARGO_PKG_VERSION"),
+    " (feed aggregator; +https://crates.io/crates/tidings)"
+);
+
+/// Limits of the client.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// Whole-request deadline, body included.
+    pub timeout: Duration,
+    /// TCP + TLS connect deadline.
+    pub connect_timeout: Duration,
+    /// Largest body accepted, counted after decompression.
+    pub max_bytes: usize,
+}
+
+/// Why a fetch failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The client could not be built (TLS setup).
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+    /// No response: DNS, connection refused, TLS, timeout, too many redirects...
+    #[error("{0}")]
+    Transport(String),
+    /// The server answered with a non-success status.
+    #[error("HTTP {status}{}", reason.as_deref().map(|r| format!(" {r}")).unwrap_or_default())]
+    Status {
+        /// The status code.
+        status: u16,
+        /// Its canonical reason phrase.
+        reason: Option<String>,
+    },
+    /// The decompressed body exceeded the cap.
+    #[error("response body exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// The cap in bytes.
+        limit: usize,
+    },
+}
+
+impl FetchError {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// The shared HTTP client. Cheap to clone.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    max_bytes: usize,
+}
+
+impl Fetcher {
+    /// Builds the client. The rustls crypto provider must be installed first
+    /// (see [`install_crypto_provider`]).
+    pub fn new(settings: &FetchSettings) -> Result<Fetcher, FetchError> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            .redirect(reqwest::redirect::Policy::limited(10))
+            .build()
+            .map_err(|e| FetchError::Client(chain(&e)))?;
+        Ok(Fetcher {
+            client,
+            max_bytes: settings.max_bytes,
+        })
+    }
+
+    /// Conditional GET of `url`.
+    pub async fn fetch(
+        &self,
+        url: &url::Url,
+        validators: &Validators,
+    ) -> Result<FetchOutcome, FetchError> {
+        let mut request = self.client.get(url.clone());
+        if let Some(etag) = &validators.etag {
+            request = request.header(IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &validators.last_modified {
+            request = request.header(IF_MODIFIED_SINCE, lm);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| FetchError::Transport(describe(&e, url)))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(FetchOutcome::NotModified { status: 304 });
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status {
+                status: status.as_u16(),
+                reason: status.canonical_reason().map(str::to_string),
+            });
+        }
+        let headers = response.headers();
+        let new_validators = Validators {
+            etag: header(headers, ETAG),
+            last_modified: header(headers, LAST_MODIFIED),
+        };
+        // Some servers ignore If-None-Match but still send the same ETag.
+        if new_validators.etag.is_some() && new_validators.etag == validators.etag {
+            return Ok(FetchOutcome::NotModified {
+                status: status.as_u16(),
+            });
+        }
+        let content_type = header(headers, CONTENT_TYPE);
+        let final_url = response.url().clone();
+        let bytes = self.read_capped(response).await?;
+        Ok(FetchOutcome::Fetched(FetchedBody {
+            status: status.as_u16(),
+            bytes,
+            final_url,
+            validators: new_validators,
+            content_type,
+        }))
+    }
+
+    /// Reads the body chunk by chunk, counting decompressed bytes, and stops at the cap
+    /// (`Content-Length` says nothing about a compressed body's real size).
+    async fn read_capped(&self, response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| {
+                FetchError::Transport(format!("reading the body: {}", innermost(&e)))
+            })?;
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(FetchError::TooLarge {
+                    limit: self.max_bytes,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A short cause a user can act on. reqwest's own message repeats the URL and
+/// buries the cause (DNS, refused, timeout, certificate) at the end of its chain.
+fn describe(error: &reqwest::Error, url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    let cause = innermost(error);
+    if error.is_timeout() {
+        format!("timed out ({cause})")
+    } else if error.is_redirect() {
+        format!("redirect problem: {cause}")
+    } else if error.is_connect() {
+        let all = chain(error).to_lowercase();
+        if all.contains("dns error") {
+            format!("DNS lookup of {host} failed: {cause}")
+        } else if all.contains("certificate") || all.contains("tls") {
+            format!("TLS handshake with {host} failed: {cause}")
+        } else {
+            format!("cannot connect to {host}: {cause}")
+        }
+    } else {
+        chain(error)
+    }
+}
+
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut e = error;
+    while let Some(next) = e.source() {
+        e = next;
+    }
+    e.to_string()
+}
+
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
+}
+
+/// Installs ring as rustls's crypto provider (reqwest is built without one).
+/// Idempotent; later calls are no-ops.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

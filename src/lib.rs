@@ -1,0 +1,38 @@
+//! tidings: a feed aggregator daemon.
+//!
+//! # Layout
+//! One module per stage of the data flow; plain values (defined in [`model`])
+//! pass between them, and only [`pipeline`] calls more than one stage:
+//!
+//! ```text
+//! config ──► scheduler ──(feed due)──► pipeline::refresh(feed)
+//!   fetch      conditional GET, limits        ─► FetchOutcome
+//!   parse      feed-rs on raw bytes, base URL ─► ParsedFeed
+//!   normalize  our item key, clean titles     ─► Vec<NewItem>
+//!   store      insert new / update changed    ─► StoreCounts
+//! publish: GET /feeds/<output>.xml ─► store (read) ─► RSS 2.0 (cached, ETag)
+//! ```
+//!
+//! - [`config`]: TOML → validated [`config::Config`], errors with file:line:column.
+//! - [`scheduler`]: when each feed is due (cron, time zone, spread).
+//! - [`fetch`]: the one HTTP client.
+//! - [`parse`]: feed-rs, guarded against its panics; its types stop there.
+//! - [`normalize`]: item identity and text clean-up.
+//! - [`store`]: SQLite; the only module that knows SQL.
+//! - [`publish`]: the HTTP server and the renderers.
+//! - [`pipeline`]: the refresh of one feed.
+//! - [`daemon`]: start-up, signals, shutdown; `once`.
+//! - [`cli`]: the subcommands.
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod config;
+pub mod daemon;
+pub mod fetch;
+pub mod model;
+pub mod normalize;
+pub mod parse;
+pub mod pipeline;
+pub mod publish;
+pub mod scheduler;
+pub mod store;

@@ -1,0 +1,163 @@
+//! The one orchestrator: a feed refresh runs fetch → parse → normalize → store.
+//!
+//! Only this module calls more than one stage. A failure at any stage is recorded
+//! against the feed (last error, consecutive failures) and returned in the
+//! [`RefreshReport`]; it is never propagated, so one bad feed cannot stop the others.
+//! CPU-bound stages (parse, normalize) run on the blocking pool.
+
+use std::time::Instant;
+
+use chrono::Utc;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::config::FeedConfig;
+use crate::fetch::Fetcher;
+use crate::model::{FetchOutcome, RefreshReport, RefreshResult};
+use crate::store::{self, FeedRef, Refresh, Store};
+use crate::{normalize, parse};
+
+/// What a refresh needs: the shared client and store, and the per-document cap.
+#[derive(Clone)]
+pub struct Context {
+    /// The HTTP client.
+    pub fetcher: Fetcher,
+    /// The database.
+    pub store: Store,
+    /// Most entries taken from one document.
+    pub max_items_per_feed: usize,
+}
+
+/// Polls one feed and stores what it brings. Never fails: the outcome, including
+/// any error, is in the report (and in the feed's stored state).
+pub async fn refresh(ctx: &Context, feed: &FeedConfig) -> RefreshReport {
+    let span = info_span!("refresh", feed = %feed.name, url = %feed.url);
+    async {
+        let started = Instant::now();
+        let result = match run(ctx, feed).await {
+            Ok(result) => result,
+            Err(failure) => {
+                let message = failure.message;
+                warn!(error = %message, "feed failed; retrying at its next scheduled poll");
+                let store = ctx.store.clone();
+                let (url, name) = (feed.url.to_string(), feed.name.clone());
+                let msg = message.clone();
+                let recorded = store::blocking(move || {
+                    store.record_failure(
+                        &FeedRef {
+                            url: &url,
+                            name: &name,
+                        },
+                        failure.status,
+                        &msg,
+                        Utc::now(),
+                    )
+                })
+                .await;
+                if let Err(e) = recorded {
+                    warn!(error = %e, "could not record the failure");
+                }
+                RefreshResult::Failed(message)
+            }
+        };
+        match &result {
+            RefreshResult::Stored(c) => info!(
+                new = c.new,
+                updated = c.updated,
+                unchanged = c.unchanged,
+                "polled"
+            ),
+            RefreshResult::NotModified => info!("polled: not modified"),
+            RefreshResult::Failed(_) => {}
+        }
+        RefreshReport {
+            url: feed.url.to_string(),
+            name: feed.name.clone(),
+            result,
+            elapsed: started.elapsed(),
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+struct Failure {
+    status: Option<u16>,
+    message: String,
+}
+
+impl Failure {
+    fn new(status: Option<u16>, message: impl ToString) -> Failure {
+        Failure {
+            status,
+            message: message.to_string(),
+        }
+    }
+}
+
+async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure> {
+    let url = feed.url.to_string();
+    let name = feed.name.clone();
+    let store = ctx.store.clone();
+    let state = {
+        let url = url.clone();
+        store::blocking(move || store.feed_state(&url))
+            .await
+            .map_err(|e| Failure::new(None, e))?
+    };
+    let outcome = ctx
+        .fetcher
+        .fetch(&feed.url, &state.validators)
+        .await
+        .map_err(|e| Failure::new(e.status(), e))?;
+    let body = match outcome {
+        FetchOutcome::NotModified { status } => {
+            let store = ctx.store.clone();
+            store::blocking(move || {
+                store.record_not_modified(
+                    &FeedRef {
+                        url: &url,
+                        name: &name,
+                    },
+                    status,
+                    Utc::now(),
+                )
+            })
+            .await
+            .map_err(|e| Failure::new(Some(status), e))?;
+            return Ok(RefreshResult::NotModified);
+        }
+        FetchOutcome::Fetched(body) => body,
+    };
+    let status = body.status;
+    let max_items = ctx.max_items_per_feed;
+    let (parsed, items) = tokio::task::spawn_blocking(move || {
+        let parsed = parse::feed(&body.bytes, &body.final_url, max_items)?;
+        let items = normalize::entries(&parsed);
+        Ok::<_, parse::ParseError>(((parsed.title, parsed.site_link, body.validators), items))
+    })
+    .await
+    .map_err(|e| Failure::new(Some(status), format!("parse task failed: {e}")))?
+    .map_err(|e| Failure::new(Some(status), e))?;
+    let store = ctx.store.clone();
+    let counts = store::blocking(move || {
+        let (title, site_link, validators) = &parsed;
+        let refresh = Refresh {
+            status,
+            validators,
+            title: title.as_deref(),
+            site_link: site_link.as_deref(),
+            items: &items,
+        };
+        store.record_refresh(
+            &FeedRef {
+                url: &url,
+                name: &name,
+            },
+            &refresh,
+            Utc::now(),
+        )
+    })
+    .await
+    .map_err(|e| Failure::new(Some(status), e))?;
+    Ok(RefreshResult::Stored(counts))
+}

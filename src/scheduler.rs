@@ -1,0 +1,225 @@
+//! When each feed is due, and the loop that hands due feeds to the pipeline.
+//!
+//! Each feed follows its cron schedule (its own or the daemon's), read in the
+//! configured time zone, plus a small per-feed offset derived from its URL, so a
+//! thousand feeds on `*/15` do not all fire in the same second. A feed whose
+//! scheduled poll was missed while the daemon was down is polled at start-up.
+//! A feed is never refreshed twice at once: its next time is computed when its
+//! refresh finishes.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::config::{FeedConfig, Schedule};
+use crate::model::RefreshReport;
+use crate::normalize::hex_digest;
+
+/// The largest offset added to a feed's fire times.
+const MAX_SPREAD_SECS: i64 = 300;
+
+/// First poll time at start-up: now if the feed was never polled or a scheduled
+/// poll was missed since its last poll, else its next fire time.
+pub fn initial_due(
+    feed: &FeedConfig,
+    tz: chrono_tz::Tz,
+    last_poll: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let Some(last) = last_poll else { return now };
+    match fire_after(&feed.schedule, tz, last) {
+        Some(t) if t + chrono::Duration::seconds(spread(feed)) > now => next_due(feed, tz, now),
+        _ => now,
+    }
+}
+
+/// The next poll time strictly after `after`, offset by the feed's spread.
+pub fn next_due(feed: &FeedConfig, tz: chrono_tz::Tz, after: DateTime<Utc>) -> DateTime<Utc> {
+    let offset = chrono::Duration::seconds(spread(feed));
+    // Search from `after - offset` so the offset does not skip a fire time.
+    fire_after(&feed.schedule, tz, after - offset)
+        .map(|t| t + offset)
+        .filter(|t| *t > after)
+        .or_else(|| fire_after(&feed.schedule, tz, after).map(|t| t + offset))
+        .unwrap_or(after + chrono::Duration::days(365))
+}
+
+fn fire_after(
+    schedule: &Schedule,
+    tz: chrono_tz::Tz,
+    after: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    schedule
+        .next_after(&after.with_timezone(&tz))
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A per-feed offset in seconds: stable (derived from the URL), at most a fifth of
+/// the schedule's interval and at most five minutes.
+pub fn spread(feed: &FeedConfig) -> i64 {
+    let t0 = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+    let interval = match fire_after(&feed.schedule, chrono_tz::UTC, t0)
+        .and_then(|a| fire_after(&feed.schedule, chrono_tz::UTC, a).map(|b| (b - a).num_seconds()))
+    {
+        Some(i) => i,
+        None => return 0,
+    };
+    let cap = (interval / 5).min(MAX_SPREAD_SECS);
+    if cap <= 0 {
+        return 0;
+    }
+    let h = hex_digest(feed.url.as_str().as_bytes());
+    i64::from_str_radix(&h[..8], 16).unwrap_or(0) % cap
+}
+
+/// Runs until `shutdown` becomes true: refreshes each feed when due, at most
+/// `concurrency` at once. In-flight refreshes finish before it returns.
+pub async fn run<F, Fut>(
+    feeds: Vec<(FeedConfig, DateTime<Utc>)>,
+    tz: chrono_tz::Tz,
+    concurrency: usize,
+    refresh: F,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    F: Fn(FeedConfig) -> Fut,
+    Fut: Future<Output = RefreshReport> + Send + 'static,
+{
+    let mut queue: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
+    for (i, (_, due)) in feeds.iter().enumerate() {
+        queue.push(Reverse((*due, i)));
+    }
+    let feeds: Vec<FeedConfig> = feeds.into_iter().map(|(f, _)| f).collect();
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut running: JoinSet<usize> = JoinSet::new();
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        let next = queue.peek().map(|Reverse((t, _))| *t);
+        let sleep_for = next.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
+        tokio::select! {
+            _ = shutdown.changed() => {}
+            Some(done) = running.join_next(), if !running.is_empty() => {
+                if let Ok(i) = done {
+                    queue.push(Reverse((next_due(&feeds[i], tz, Utc::now()), i)));
+                }
+            }
+            _ = sleep_or_forever(sleep_for) => {
+                let now = Utc::now();
+                while let Some(Reverse((t, i))) = queue.peek().copied() {
+                    if t > now { break; }
+                    queue.pop();
+                    let fut = refresh(feeds[i].clone());
+                    let permits = permits.clone();
+                    running.spawn(async move {
+                        let _permit = permits.acquire_owned().await;
+                        fut.await;
+                        i
+                    });
+                }
+            }
+        }
+    }
+    // Stop scheduling; let in-flight refreshes finish their writes.
+    while running.join_next().await.is_some() {}
+}
+
+async fn sleep_or_forever(d: Option<std::time::Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn feed(url: &str, schedule: &str) -> FeedConfig {
+        FeedConfig {
+            url: url::Url::parse(url).unwrap(),
+            name: url.into(),
+            tags: vec![],
+            schedule: Schedule::parse(schedule).unwrap(),
+        }
+    }
+
+    fn at(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 28, h, m, s).unwrap()
+    }
+
+    #[test]
+    fn spread_is_stable_bounded_and_differs_between_feeds() {
+        let offsets: Vec<i64> = (0..50)
+            .map(|i| spread(&feed(&format!("https://f{i}.example/rss"), "*/15 * * * *")))
+            .collect();
+        assert!(
+            offsets.iter().all(|&o| (0..180).contains(&o)),
+            "{offsets:?}"
+        );
+        let distinct: std::collections::HashSet<_> = offsets.iter().collect();
+        assert!(distinct.len() > 25, "offsets spread out: {offsets:?}");
+        assert_eq!(
+            spread(&feed("https://f1.example/rss", "*/15 * * * *")),
+            offsets[1]
+        );
+        assert_eq!(
+            spread(&feed("https://f1.example/rss", "* * * * * *")),
+            0,
+            "1 s interval"
+        );
+    }
+
+    #[test]
+    fn next_due_follows_the_schedule_plus_offset() {
+        let f = feed("https://a.example/rss", "0 * * * *");
+        let off = chrono::Duration::seconds(spread(&f));
+        assert_eq!(
+            next_due(&f, chrono_tz::UTC, at(10, 20, 0)),
+            at(11, 0, 0) + off
+        );
+        // Just after a fire time but before its offset elapsed: that same fire time.
+        if off.num_seconds() > 1 {
+            assert_eq!(
+                next_due(&f, chrono_tz::UTC, at(11, 0, 1)),
+                at(11, 0, 0) + off
+            );
+        }
+    }
+
+    #[test]
+    fn time_zone_applies() {
+        let f = feed("https://a.example/rss", "0 9 * * *");
+        let off = chrono::Duration::seconds(spread(&f));
+        let seoul: chrono_tz::Tz = "Asia/Seoul".parse().unwrap();
+        // 09:00 in Seoul is 00:00 UTC.
+        assert_eq!(
+            next_due(&f, seoul, at(1, 0, 0)),
+            Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap() + off
+        );
+    }
+
+    #[test]
+    fn missed_polls_run_at_start_up() {
+        let f = feed("https://a.example/rss", "0 * * * *");
+        let now = at(12, 30, 0);
+        assert_eq!(
+            initial_due(&f, chrono_tz::UTC, None, now),
+            now,
+            "never polled"
+        );
+        assert_eq!(
+            initial_due(&f, chrono_tz::UTC, Some(at(9, 10, 0)), now),
+            now,
+            "missed 10:00"
+        );
+        let due = initial_due(&f, chrono_tz::UTC, Some(at(12, 10, 0)), now);
+        assert!(due > at(13, 0, 0) - chrono::Duration::seconds(1), "{due}");
+    }
+}

@@ -1,0 +1,439 @@
+//! SQLite storage. The only module that knows SQL.
+//!
+//! One writer connection behind a mutex (SQLite allows one writer anyway) and a
+//! small pool of read-only connections for serving; WAL lets readers run while a
+//! write is in progress. Every method is synchronous: async callers go through
+//! [`blocking`], never calling these on a runtime worker. A refresh's writes happen
+//! in one transaction, so a failure leaves nothing half-written.
+
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::model::{FeedState, NewItem, StoreCounts, StoredItem, Validators};
+use crate::normalize::public_id;
+
+/// Storage failures.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database file could not be opened or created.
+    #[error("cannot open database {}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer tidings.
+    #[error(
+        "database schema version {found} is newer than this tidings supports ({supported}); upgrade tidings"
+    )]
+    TooNew {
+        /// Version found in the file.
+        found: usize,
+        /// Newest version this build knows.
+        supported: usize,
+    },
+    /// A migration failed (the database is left at the previous version).
+    #[error("database migration {version} failed: {source}")]
+    Migration {
+        /// The migration that failed.
+        version: usize,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// Any other SQLite error (disk full, read-only file, corruption...).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A blocking task panicked or was cancelled.
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+/// A feed as the pipeline refers to it.
+#[derive(Debug, Clone)]
+pub struct FeedRef<'a> {
+    /// Configured URL (identity).
+    pub url: &'a str,
+    /// Display name.
+    pub name: &'a str,
+}
+
+/// What a successful fetch + parse brings to store.
+#[derive(Debug)]
+pub struct Refresh<'a> {
+    /// HTTP status of the fetch.
+    pub status: u16,
+    /// Validators to send next time.
+    pub validators: &'a Validators,
+    /// Document title.
+    pub title: Option<&'a str>,
+    /// Document's site link.
+    pub site_link: Option<&'a str>,
+    /// The normalised items, keys unique.
+    pub items: &'a [NewItem],
+}
+
+/// Handle to the database. Cheap to clone; share it between tasks.
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    changes: Arc<AtomicU64>,
+}
+
+/// Runs a store call on the blocking pool; re-raises its panic, if any.
+pub async fn blocking<T, F>(f: F) -> Result<T, StoreError>
+where
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(StoreError::Task(e.to_string())),
+    }
+}
+
+fn unix(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+fn from_unix(s: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(s, 0).single().unwrap_or_default()
+}
+
+/// Stated dates in the future (bad clocks, scheduled posts) would pin an item to
+/// the top of every output: the shown date is never later than when we first saw it.
+fn sort_time(published: Option<DateTime<Utc>>, first_seen: i64) -> i64 {
+    published.map_or(first_seen, |p| unix(p).min(first_seen))
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and runs pending migrations.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                open_err(rusqlite::Error::InvalidPath(PathBuf::from(format!(
+                    "{}: {e}",
+                    dir.display()
+                ))))
+            })?;
+        }
+        let mut writer = Connection::open(path).map_err(open_err)?;
+        configure(&writer).map_err(open_err)?;
+        schema::migrate(&mut writer)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            changes: Arc::new(AtomicU64::new(1)),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A counter bumped whenever stored items change; renderers cache on it.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
+    }
+
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        // A panic while holding the lock leaves no open transaction (it rolls back
+        // on drop), so a poisoned mutex is still a usable connection.
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(f(&mut conn)?)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(std::time::Duration::from_secs(5))?;
+                c
+            }
+        };
+        let result = f(&conn);
+        let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < 8 {
+            pool.push(conn);
+        }
+        Ok(result?)
+    }
+
+    /// Registers a configured feed (or updates its display name).
+    pub fn ensure_feed(&self, feed: &FeedRef, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write(|c| ensure_feed(c, feed, now).map(|_| ()))
+    }
+
+    /// The feed's bookkeeping; default for a feed never polled.
+    pub fn feed_state(&self, url: &str) -> Result<FeedState, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT etag, last_modified, last_poll, last_status, last_error,
+                        consecutive_failures, last_new_item,
+                        (SELECT count(*) FROM items WHERE feed_id = feeds.id)
+                 FROM feeds WHERE url = ?1",
+                [url],
+                |r| {
+                    Ok(FeedState {
+                        validators: Validators {
+                            etag: r.get(0)?,
+                            last_modified: r.get(1)?,
+                        },
+                        last_poll: r.get::<_, Option<i64>>(2)?.map(from_unix),
+                        last_status: r.get(3)?,
+                        last_error: r.get(4)?,
+                        consecutive_failures: r.get(5)?,
+                        last_new_item: r.get::<_, Option<i64>>(6)?.map(from_unix),
+                        items: r.get::<_, i64>(7)? as u64,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    /// Stores a fetched document's items and the feed's bookkeeping, all in one
+    /// transaction: new keys are inserted, changed ones updated in place.
+    pub fn record_refresh(
+        &self,
+        feed: &FeedRef,
+        refresh: &Refresh,
+        now: DateTime<Utc>,
+    ) -> Result<StoreCounts, StoreError> {
+        let counts = self.write(|c| {
+            let tx = c.transaction()?;
+            let feed_id = ensure_feed(&tx, feed, now)?;
+            let counts = upsert_items(&tx, feed_id, feed.url, refresh.items, unix(now))?;
+            tx.execute(
+                "UPDATE feeds SET title = coalesce(?2, title), site_link = coalesce(?3, site_link),
+                     etag = ?4, last_modified = ?5, last_poll = ?6, last_status = ?7,
+                     last_error = NULL, consecutive_failures = 0,
+                     last_new_item = CASE WHEN ?8 > 0 THEN ?6 ELSE last_new_item END
+                 WHERE id = ?1",
+                params![
+                    feed_id,
+                    refresh.title,
+                    refresh.site_link,
+                    refresh.validators.etag,
+                    refresh.validators.last_modified,
+                    unix(now),
+                    refresh.status,
+                    counts.new as i64
+                ],
+            )?;
+            tx.commit()?;
+            Ok(counts)
+        })?;
+        if counts.new + counts.updated > 0 {
+            self.changes.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(counts)
+    }
+
+    /// Records a poll that found nothing new (304, or an unchanged ETag).
+    pub fn record_not_modified(
+        &self,
+        feed: &FeedRef,
+        status: u16,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let id = ensure_feed(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = NULL,
+                     consecutive_failures = 0 WHERE id = ?1",
+                params![id, unix(now), status],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a failed poll; stored items are untouched.
+    pub fn record_failure(
+        &self,
+        feed: &FeedRef,
+        status: Option<u16>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let id = ensure_feed(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,
+                     consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
+                params![id, unix(now), status, error],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The newest `limit` items of the given feeds, newest first.
+    pub fn items_of(
+        &self,
+        feed_urls: &[String],
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        if feed_urls.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|c| {
+            let placeholders = vec!["?"; feed_urls.len()].join(",");
+            let sql = format!(
+                "SELECT i.uid, f.name, f.url, i.link, i.title, i.summary, i.content, i.author,
+                        i.categories, i.sort_time, i.modified
+                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE f.url IN ({placeholders})
+                 ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(feed_urls), |r| {
+                let categories: String = r.get(8)?;
+                Ok(StoredItem {
+                    uid: r.get(0)?,
+                    feed_name: r.get(1)?,
+                    feed_url: r.get(2)?,
+                    link: r.get(3)?,
+                    title: r.get(4)?,
+                    summary: r.get(5)?,
+                    content: r.get(6)?,
+                    author: r.get(7)?,
+                    categories: serde_json::from_str(&categories).unwrap_or_default(),
+                    date: from_unix(r.get(9)?),
+                    modified: from_unix(r.get(10)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Number of items stored, for all feeds.
+    pub fn item_count(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT count(*) FROM items", [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+        })
+    }
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn ensure_feed(c: &Connection, feed: &FeedRef, now: DateTime<Utc>) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO feeds (url, name, created) VALUES (?1, ?2, ?3)
+         ON CONFLICT (url) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
+        params![feed.url, feed.name, unix(now)],
+    )?;
+    c.query_row("SELECT id FROM feeds WHERE url = ?1", [feed.url], |r| {
+        r.get(0)
+    })
+}
+
+fn upsert_items(
+    tx: &rusqlite::Transaction,
+    feed_id: i64,
+    feed_url: &str,
+    items: &[NewItem],
+    now: i64,
+) -> rusqlite::Result<StoreCounts> {
+    let mut counts = StoreCounts::default();
+    let mut existing = tx.prepare_cached(
+        "SELECT id, content_hash, first_seen FROM items WHERE feed_id = ?1 AND key = ?2",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, content, author,
+             categories, published, updated, first_seen, modified, sort_time, content_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
+             author = ?7, categories = ?8, published = ?9, updated = ?10, modified = ?11,
+             sort_time = ?12, content_hash = ?13
+         WHERE id = ?1",
+    )?;
+    for item in items {
+        let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
+        let found: Option<(i64, String, i64)> = existing
+            .query_row(params![feed_id, item.key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        match found {
+            None => {
+                insert.execute(params![
+                    feed_id,
+                    item.key,
+                    public_id(feed_url, &item.key),
+                    item.guid,
+                    item.link,
+                    item.title,
+                    item.summary,
+                    item.content,
+                    item.author,
+                    categories,
+                    item.published.map(unix),
+                    item.updated.map(unix),
+                    now,
+                    sort_time(item.published, now),
+                    item.content_hash,
+                ])?;
+                counts.new += 1;
+            }
+            Some((_, hash, _)) if hash == item.content_hash => counts.unchanged += 1,
+            Some((id, _, first_seen)) => {
+                update.execute(params![
+                    id,
+                    item.guid,
+                    item.link,
+                    item.title,
+                    item.summary,
+                    item.content,
+                    item.author,
+                    categories,
+                    item.published.map(unix),
+                    item.updated.map(unix),
+                    now,
+                    sort_time(item.published, first_seen),
+                    item.content_hash,
+                ])?;
+                counts.updated += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+#[cfg(test)]
+mod tests;

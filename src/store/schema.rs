@@ -1,0 +1,75 @@
+//! Embedded, ordered migrations. `PRAGMA user_version` records how many ran; each
+//! runs in its own transaction, so a crash mid-migration leaves the previous schema.
+//! Append only: never edit a migration that has shipped.
+
+use rusqlite::Connection;
+
+/// Migration `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: feeds, items.
+    r#"
+    CREATE TABLE feeds (
+        id                   INTEGER PRIMARY KEY,
+        url                  TEXT NOT NULL UNIQUE,   -- as configured: the feed's identity
+        name                 TEXT NOT NULL,          -- display name from the config
+        title                TEXT,                   -- as the document states it
+        site_link            TEXT,
+        etag                 TEXT,
+        last_modified        TEXT,
+        last_poll            INTEGER,                -- unix seconds
+        last_status          INTEGER,
+        last_error           TEXT,
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_new_item        INTEGER,
+        created              INTEGER NOT NULL
+    );
+    CREATE TABLE items (
+        id           INTEGER PRIMARY KEY,
+        feed_id      INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        key          TEXT NOT NULL,                  -- normalize::item_key
+        uid          TEXT NOT NULL UNIQUE,           -- public id, normalize::public_id
+        guid         TEXT,
+        link         TEXT,
+        title        TEXT NOT NULL,
+        summary      TEXT,
+        content      TEXT,
+        author       TEXT,
+        categories   TEXT NOT NULL DEFAULT '[]',     -- JSON array of strings
+        published    INTEGER,
+        updated      INTEGER,
+        first_seen   INTEGER NOT NULL,
+        modified     INTEGER NOT NULL,
+        sort_time    INTEGER NOT NULL,               -- the date shown; see Store::sort_time
+        content_hash TEXT NOT NULL,
+        UNIQUE (feed_id, key)
+    );
+    CREATE INDEX items_by_feed_time ON items (feed_id, sort_time DESC, id DESC);
+    "#,
+];
+
+/// The schema version this build writes.
+pub const VERSION: usize = MIGRATIONS.len();
+
+/// Runs the migrations the database has not seen yet.
+pub fn migrate(conn: &mut Connection) -> Result<(), super::StoreError> {
+    let current: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .map_err(super::StoreError::from)? as usize;
+    if current > VERSION {
+        return Err(super::StoreError::TooNew {
+            found: current,
+            supported: VERSION,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .map_err(|source| super::StoreError::Migration {
+                version: i + 1,
+                source,
+            })?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

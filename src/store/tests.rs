@@ -1,0 +1,150 @@
+use super::*;
+use chrono::Duration;
+
+fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> NewItem {
+    NewItem {
+        key: key.to_string(),
+        guid: None,
+        link: Some(format!("https://n.example/{key}")),
+        title: title.to_string(),
+        summary: Some("<p>s</p>".into()),
+        content: None,
+        author: None,
+        categories: vec!["world".into()],
+        published,
+        updated: None,
+        content_hash: crate::normalize::hex_digest(title.as_bytes()),
+    }
+}
+
+const FEED: FeedRef = FeedRef {
+    url: "https://n.example/rss",
+    name: "N",
+};
+
+fn refresh(items: &[NewItem]) -> Refresh<'_> {
+    static V: Validators = Validators {
+        etag: None,
+        last_modified: None,
+    };
+    Refresh {
+        status: 200,
+        validators: &V,
+        title: Some("N feed"),
+        site_link: None,
+        items,
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("sub/t.db")).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn stores_once_updates_in_place() {
+    let (_d, s) = open();
+    let now = Utc::now();
+    let items = [item("a", "A", None), item("b", "B", None)];
+    let c = s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    assert_eq!((c.new, c.updated, c.unchanged), (2, 0, 0));
+    let v = s.changes();
+    let c = s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    assert_eq!((c.new, c.updated, c.unchanged), (0, 0, 2));
+    assert_eq!(s.changes(), v, "nothing changed, cache stays valid");
+    let edited = [item("a", "A corrected", None), item("b", "B", None)];
+    let c = s.record_refresh(&FEED, &refresh(&edited), now).unwrap();
+    assert_eq!((c.new, c.updated, c.unchanged), (0, 1, 1));
+    assert!(s.changes() > v);
+    let out = s.items_of(&[FEED.url.to_string()], 10).unwrap();
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().any(|i| i.title == "A corrected"));
+    assert_eq!(s.item_count().unwrap(), 2);
+    assert_eq!(s.feed_state(FEED.url).unwrap().items, 2);
+}
+
+#[test]
+fn failure_keeps_items_and_counts() {
+    let (_d, s) = open();
+    let now = Utc::now();
+    s.record_refresh(&FEED, &refresh(&[item("a", "A", None)]), now)
+        .unwrap();
+    s.record_failure(&FEED, Some(500), "HTTP 500", now).unwrap();
+    s.record_failure(&FEED, None, "refused", now).unwrap();
+    let st = s.feed_state(FEED.url).unwrap();
+    assert_eq!(st.consecutive_failures, 2);
+    assert_eq!(st.last_error.as_deref(), Some("refused"));
+    assert_eq!(st.items, 1);
+    s.record_not_modified(&FEED, 304, now).unwrap();
+    let st = s.feed_state(FEED.url).unwrap();
+    assert_eq!((st.consecutive_failures, st.last_error), (0, None));
+}
+
+#[test]
+fn newest_first_and_future_dates_clamped() {
+    let (_d, s) = open();
+    let now = Utc::now();
+    let items = [
+        item("old", "Old", Some(now - Duration::days(2))),
+        item("future", "Future", Some(now + Duration::days(300))),
+        item("new", "New", Some(now - Duration::hours(1))),
+    ];
+    s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    let titles: Vec<_> = s
+        .items_of(&[FEED.url.to_string()], 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(titles, ["Future", "New", "Old"]);
+    let first = &s.items_of(&[FEED.url.to_string()], 1).unwrap()[0];
+    assert_eq!(
+        first.date.timestamp(),
+        now.timestamp(),
+        "clamped to first seen"
+    );
+}
+
+#[test]
+fn reopening_keeps_data_and_refuses_newer_schema() {
+    let (d, s) = open();
+    s.record_refresh(&FEED, &refresh(&[item("a", "A", None)]), Utc::now())
+        .unwrap();
+    let path = s.path().to_path_buf();
+    drop(s);
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.item_count().unwrap(), 1);
+    s.write(|c| c.pragma_update(None, "user_version", 999))
+        .unwrap();
+    drop(s);
+    let err = Store::open(&path).err().unwrap();
+    assert!(
+        err.to_string().contains("newer than this tidings supports"),
+        "{err}"
+    );
+    drop(d);
+}
+
+#[test]
+fn public_ids_do_not_depend_on_row_ids() {
+    let (_d, s1) = open();
+    let (_e, s2) = open();
+    s1.record_refresh(
+        &FEED,
+        &refresh(&[item("x", "X", None), item("a", "A", None)]),
+        Utc::now(),
+    )
+    .unwrap();
+    s2.record_refresh(&FEED, &refresh(&[item("a", "A", None)]), Utc::now())
+        .unwrap();
+    let uid = |s: &Store| {
+        s.items_of(&[FEED.url.to_string()], 10)
+            .unwrap()
+            .into_iter()
+            .find(|i| i.title == "A")
+            .unwrap()
+            .uid
+    };
+    assert_eq!(uid(&s1), uid(&s2));
+}

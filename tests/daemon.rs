@@ -1,0 +1,122 @@
+//! The long-running daemon: schedules, serves while polling, stops cleanly.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn polls_on_schedule_serves_and_stops_on_shutdown() {
+    let server = FeedServer::start().await;
+    server.set(
+        "korea.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), Some("e1")),
+    );
+    // Six fields: every second, so the test sees several polls quickly.
+    let t = write_config(&format!(
+        "[daemon]\ndatabase = \"t.db\"\nschedule = \"* * * * * *\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",
+        server.url("korea.xml")
+    ));
+    let config = load(&t);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let daemon = tokio::spawn(tidings::daemon::run(config, listener, async {
+        let _ = stopped.await;
+    }));
+
+    let c = client();
+    let mut items = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok(r) = c.get(format!("{base}/feeds/all.xml")).send().await {
+            items = served_items(&r.bytes().await.unwrap()).len();
+            if items == 4 && server.hits("korea.xml") >= 3 {
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        items, 4,
+        "the daemon polled at start-up and serves the items"
+    );
+    assert!(
+        server.hits("korea.xml") >= 3,
+        "polled again on schedule: {} hits",
+        server.hits("korea.xml")
+    );
+    assert!(
+        server.conditional_hits("korea.xml") >= 2,
+        "later polls are conditional"
+    );
+
+    stop.send(()).unwrap();
+    let result = tokio::time::timeout(Duration::from_secs(10), daemon).await;
+    result.expect("daemon stops promptly").unwrap().unwrap();
+    assert!(
+        c.get(format!("{base}/healthz")).send().await.is_err(),
+        "listener closed"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_binary_with_exit_zero() {
+    let server = FeedServer::start().await;
+    server.set(
+        "korea.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
+    );
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let t = write_config(&format!(
+        "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",
+        server.url("korea.xml")
+    ));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["run", "--config"])
+        .arg(&t.path)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let c = client();
+    let mut up = false;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok(r) = c
+            .get(format!("http://127.0.0.1:{port}/feeds/all.xml"))
+            .send()
+            .await
+            && served_items(&r.bytes().await.unwrap()).len() == 4
+        {
+            up = true;
+            break;
+        }
+    }
+    assert!(up, "daemon came up and polled");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut log = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+        (status, log)
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        status.0.code(),
+        Some(0),
+        "exit 0 on SIGTERM; log:\n{}",
+        status.1
+    );
+    assert!(status.1.contains("SIGTERM"), "{}", status.1);
+    assert!(
+        status.1.contains("new=4"),
+        "logs the poll with its new-item count:\n{}",
+        status.1
+    );
+}

@@ -1,0 +1,10 @@
+//! Integration tests, in one binary (one link step): real HTTP servers on
+//! 127.0.0.1, a real SQLite file, the daemon's own code, and real feed clients
+//! checking what it serves.
+
+mod support;
+
+mod cli;
+mod clients;
+mod daemon;
+mod polling;

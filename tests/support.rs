@@ -1,0 +1,211 @@
+//! Test support: a real HTTP server on 127.0.0.1 serving fixture feeds whose
+//! bodies, status and ETag a test can change between polls, and helpers to write
+//! configs and read what a subscriber would see.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+/// One served document.
+#[derive(Clone)]
+pub struct Resource {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+    pub etag: Option<String>,
+}
+
+impl Resource {
+    pub fn feed(body: impl Into<Vec<u8>>, etag: Option<&str>) -> Resource {
+        Resource {
+            status: 200,
+            body: body.into(),
+            content_type: "application/xml",
+            etag: etag.map(|e| format!("\"{e}\"")),
+        }
+    }
+    pub fn status(status: u16) -> Resource {
+        Resource {
+            status,
+            body: b"error page".to_vec(),
+            content_type: "text/html",
+            etag: None,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    resources: HashMap<String, Resource>,
+    hits: HashMap<String, usize>,
+    conditional_hits: HashMap<String, usize>,
+}
+
+/// The fixture server. Dropping it does not stop it; tests are short-lived.
+#[derive(Clone)]
+pub struct FeedServer {
+    pub addr: SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl FeedServer {
+    pub async fn start() -> FeedServer {
+        let inner = Arc::new(Mutex::new(Inner::default()));
+        let app = Router::new()
+            .route("/{*path}", get(serve))
+            .with_state(inner.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FeedServer { addr, inner }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+    }
+
+    pub fn set(&self, path: &str, r: Resource) {
+        self.inner
+            .lock()
+            .unwrap()
+            .resources
+            .insert(path.trim_start_matches('/').to_string(), r);
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .hits
+            .get(path.trim_start_matches('/'))
+            .unwrap_or(&0)
+    }
+
+    pub fn conditional_hits(&self, path: &str) -> usize {
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .conditional_hits
+            .get(path.trim_start_matches('/'))
+            .unwrap_or(&0)
+    }
+}
+
+async fn serve(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    UrlPath(path): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut inner = inner.lock().unwrap();
+    *inner.hits.entry(path.clone()).or_default() += 1;
+    let if_none_match = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if if_none_match.is_some() {
+        *inner.conditional_hits.entry(path.clone()).or_default() += 1;
+    }
+    let Some(r) = inner.resources.get(&path).cloned() else {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    };
+    if r.etag.is_some() && r.etag == if_none_match {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    let mut resp = (StatusCode::from_u16(r.status).unwrap(), r.body).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, r.content_type.parse().unwrap());
+    if let Some(etag) = r.etag {
+        resp.headers_mut()
+            .insert(header::ETAG, etag.parse().unwrap());
+    }
+    resp
+}
+
+/// A repository fixture file.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
+}
+
+/// A file from `../shared/` (the team's shared data, beside the repository).
+/// Fails loudly when it is missing rather than letting a test pass without it.
+pub fn shared(rel: &str) -> Vec<u8> {
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared")
+        .join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "this test needs ../shared/{rel} (the shared data folder beside the repository): {}: {e}",
+            path.display()
+        )
+    })
+}
+
+/// A temporary directory with a config file in it.
+pub struct TempConfig {
+    pub dir: tempfile::TempDir,
+    pub path: PathBuf,
+}
+
+pub fn write_config(text: &str) -> TempConfig {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tidings.toml");
+    std::fs::write(&path, text).unwrap();
+    TempConfig { dir, path }
+}
+
+pub fn load(t: &TempConfig) -> tidings::config::Config {
+    tidings::config::load(&t.path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// What a subscriber sees: (guid, title, link) per served item, in order.
+pub fn served_items(xml: &[u8]) -> Vec<(String, String, String)> {
+    let feed = feed_rs::parser::parse(xml).expect("served feed parses");
+    feed.entries
+        .into_iter()
+        .map(|e| {
+            (
+                e.id,
+                e.title.map(|t| t.content).unwrap_or_default(),
+                e.links.first().map(|l| l.href.clone()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Starts the publish server for `config` on 127.0.0.1:0; returns its base URL.
+pub async fn start_publish(
+    config: &tidings::config::Config,
+    store: tidings::store::Store,
+) -> String {
+    let state = Arc::new(tidings::publish::AppState::new(store, config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(tidings::publish::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    format!("http://{addr}")
+}
+
+pub fn client() -> reqwest::Client {
+    tidings::fetch::install_crypto_provider();
+    reqwest::Client::builder()
+        .no_proxy()
+        .no_gzip()
+        .no_brotli()
+        .build()
+        .unwrap()
+}
