@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command. On a fresh Debian machine with Rust installed it
-# installs what the tests need (real feed clients: xmllint, Python feedparser),
-# then runs the format check, clippy and the whole test suite.
+# installs what the tests need (the real feed clients that read what tidings
+# serves: xmllint, newsboat, rss2email, Python feedparser, Node rss-parser and
+# feedsmith), then runs the format check, clippy and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,12 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need_apt=()
 command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
+command -v newsboat >/dev/null 2>&1 || need_apt+=(newsboat)
+command -v r2e >/dev/null 2>&1 || need_apt+=(rss2email)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v kill >/dev/null 2>&1 || need_apt+=(procps)
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -23,6 +30,13 @@ if ! .venv-feeds/bin/python -c 'import feedparser' >/dev/null 2>&1; then
   .venv-feeds/bin/pip install -q feedparser==6.0.14
 fi
 export TIDINGS_TEST_PYTHON="$PWD/.venv-feeds/bin/python"
+
+if [ ! -d .feed-clients/node_modules/rss-parser ] || [ ! -d .feed-clients/node_modules/feedsmith ]; then
+  echo "== installing Node feed clients into .feed-clients"
+  mkdir -p .feed-clients
+  echo '{"name":"feed-clients","private":true}' > .feed-clients/package.json
+  (cd .feed-clients && npm install -q --no-audit --no-fund rss-parser@3.13.0 feedsmith@3.0.1)
+fi
 
 [ -d ../shared ] || { echo "error: ../shared (the team's shared data) must sit beside the repository" >&2; exit 1; }
 

@@ -6,6 +6,7 @@
 //! in-flight refreshes finish their writes, let the server finish in-flight
 //! requests, return.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -13,16 +14,17 @@ use anyhow::Context as _;
 use chrono::Utc;
 use futures_util::StreamExt;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tracing::info;
+use tokio::sync::{mpsc, watch};
+use tracing::{error, info, warn};
 
-use crate::config::Config;
+use crate::config::{self, Config};
 use crate::fetch::{FetchSettings, Fetcher};
+use crate::membership::{self, Filters};
 use crate::model::RefreshReport;
 use crate::pipeline::{self, Context};
 use crate::publish::{self, AppState};
-use crate::scheduler;
 use crate::store::{self, FeedRef, Store};
+use crate::{scheduler, systemd};
 
 /// Opens the store and builds the refresh context for `config`.
 pub async fn context(config: &Config) -> anyhow::Result<Context> {
@@ -46,11 +48,14 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
             .try_for_each(|(url, name)| s.ensure_feed(&FeedRef { url, name }, now))
     })
     .await?;
-    Ok(Context {
+    let ctx = Context {
         fetcher,
         store,
         max_items_per_feed: config.daemon.max_items_per_feed,
-    })
+        filters: Filters::new(config),
+    };
+    sync_memberships(&ctx, config).await?;
+    Ok(ctx)
 }
 
 /// Polls every feed once, at most `concurrency` at a time; reports in config order.
@@ -75,7 +80,75 @@ pub async fn once_with(ctx: &Context, config: &Config) -> Vec<RefreshReport> {
     reports.into_iter().map(|(_, r)| r).collect()
 }
 
-/// Runs the daemon on `listener` until `shutdown` resolves.
+/// Re-evaluates every filtered output whose rules, term lists or feeds changed
+/// since its stored memberships were computed.
+pub async fn sync_memberships(ctx: &Context, config: &Config) -> anyhow::Result<()> {
+    let tags: HashMap<String, Vec<String>> = config
+        .feeds
+        .iter()
+        .map(|f| (f.url.to_string(), f.tags.clone()))
+        .collect();
+    let tags = Arc::new(tags);
+    for filter in ctx.filters.current().iter() {
+        let (store, name) = (ctx.store.clone(), filter.name.clone());
+        if store::blocking(move || store.output_fingerprint(&name))
+            .await?
+            .as_deref()
+            == Some(filter.fingerprint.as_str())
+        {
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let (store, filter, tags) = (ctx.store.clone(), filter.clone(), tags.clone());
+        let name = filter.name.clone();
+        let (evaluated, matched) = store::blocking(move || {
+            let feeds: Vec<String> = filter.feeds.iter().cloned().collect();
+            let now = Utc::now();
+            let matches = |item: &crate::model::StoredItem| {
+                let text =
+                    membership::FilterText::new(item.summary.as_deref(), item.content.as_deref());
+                let no_tags = Vec::new();
+                let item_tags = tags.get(&item.feed_url).unwrap_or(&no_tags);
+                filter
+                    .rules
+                    .matches(&membership::stored_item_view(item, &text, item_tags), now)
+            };
+            store.reevaluate(&filter.name, &feeds, &filter.fingerprint, &matches)
+        })
+        .await?;
+        info!(output = %name, evaluated, matched, elapsed_ms = started.elapsed().as_millis() as u64, "filter changed: stored items re-evaluated");
+    }
+    Ok(())
+}
+
+/// Registers the config's feeds and works out when each is first due.
+async fn plan(store: &Store, config: &Config) -> anyhow::Result<scheduler::Plan> {
+    let now = Utc::now();
+    let tz = config.daemon.timezone;
+    let mut feeds = Vec::with_capacity(config.feeds.len());
+    for feed in &config.feeds {
+        let (s, url, name) = (store.clone(), feed.url.to_string(), feed.name.clone());
+        let last = store::blocking(move || {
+            s.ensure_feed(
+                &FeedRef {
+                    url: &url,
+                    name: &name,
+                },
+                now,
+            )?;
+            s.feed_state(&url)
+        })
+        .await?
+        .last_poll;
+        feeds.push((feed.clone(), scheduler::initial_due(feed, tz, last, now)));
+    }
+    Ok(scheduler::Plan { tz, feeds })
+}
+
+/// Runs the daemon on `listener` until `shutdown` resolves. SIGHUP re-reads the
+/// config file: feeds, schedules and outputs change without restarting the
+/// listener; an invalid file is rejected with `tidings check`'s messages and the
+/// running config stays.
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -91,31 +164,35 @@ pub async fn run(
     let state = Arc::new(AppState::new(ctx.store.clone(), &config));
     let mut server_stop = stop_rx.clone();
     let addr = listener.local_addr()?;
-    let server = tokio::spawn(publish::serve(listener, state, async move {
+    let server = tokio::spawn(publish::serve(listener, state.clone(), async move {
         let _ = server_stop.wait_for(|stop| *stop).await;
     }));
+    let initial = plan(&ctx.store, &config).await?;
+    let (plan_tx, plan_rx) = mpsc::channel(4);
+    tokio::spawn(reload_on_sighup(
+        config.clone(),
+        ctx.clone(),
+        state,
+        plan_tx,
+        stop_rx.clone(),
+    ));
     info!(%addr, feeds = config.feeds.len(), outputs = config.outputs.len(), "tidings is serving");
+    systemd::ready();
+    systemd::spawn_watchdog(ctx.store.clone(), stop_rx.clone());
 
-    let now = Utc::now();
-    let tz = config.daemon.timezone;
-    let mut plan = Vec::with_capacity(config.feeds.len());
-    for feed in &config.feeds {
-        let (s, url) = (ctx.store.clone(), feed.url.to_string());
-        let last = store::blocking(move || s.feed_state(&url)).await?.last_poll;
-        plan.push((feed.clone(), scheduler::initial_due(feed, tz, last, now)));
-    }
     let refresh_ctx = ctx.clone();
     scheduler::run(
-        plan,
-        tz,
+        initial,
         config.daemon.concurrency,
         move |feed| {
             let ctx = refresh_ctx.clone();
             async move { pipeline::refresh(&ctx, &feed).await }
         },
+        plan_rx,
         stop_rx,
     )
     .await;
+    systemd::stopping();
     info!("scheduler stopped; waiting for the HTTP server");
     server
         .await
@@ -123,6 +200,69 @@ pub async fn run(
         .context("HTTP server")?;
     info!("stopped");
     Ok(())
+}
+
+async fn reload_on_sighup(
+    mut current: Config,
+    ctx: Context,
+    state: Arc<AppState>,
+    plans: mpsc::Sender<scheduler::Plan>,
+    mut stop: watch::Receiver<bool>,
+) {
+    #[cfg(unix)]
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, "cannot listen for SIGHUP; reload needs a restart");
+            return;
+        }
+    };
+    loop {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = hup.recv() => {}
+            _ = stop.changed() => return,
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = stop.wait_for(|s| *s).await;
+            return;
+        }
+        systemd::reloading();
+        info!(path = %current.path.display(), "SIGHUP: reloading the config");
+        match reload(&current, &ctx, &state, &plans).await {
+            Ok(new) => {
+                info!(
+                    feeds = new.feeds.len(),
+                    outputs = new.outputs.len(),
+                    "config reloaded"
+                );
+                current = new;
+            }
+            Err(e) => error!("config reload rejected, the running config stays:\n{e:#}"),
+        }
+        systemd::ready();
+    }
+}
+
+async fn reload(
+    current: &Config,
+    ctx: &Context,
+    state: &AppState,
+    plans: &mpsc::Sender<scheduler::Plan>,
+) -> anyhow::Result<Config> {
+    let path = current.path.clone();
+    let new = tokio::task::spawn_blocking(move || config::load(&path)).await??;
+    if new.daemon.database != current.daemon.database || new.daemon.listen != current.daemon.listen
+    {
+        warn!("changes to [daemon] database and listen take effect at the next restart");
+    }
+    let plan = plan(&ctx.store, &new).await?;
+    ctx.filters.set(&new);
+    sync_memberships(ctx, &new).await?;
+    plans.send(plan).await.context("scheduler stopped")?;
+    state.update(&new);
+    Ok(new)
 }
 
 /// Binds the configured listen address.

@@ -16,12 +16,15 @@
 //! - [`config`]: TOML → validated [`config::Config`], errors with file:line:column.
 //! - [`scheduler`]: when each feed is due (cron, time zone, spread).
 //! - [`fetch`]: the one HTTP client.
+//! - [`filter`]: the filter language: parse, compile, evaluate, explain.
 //! - [`parse`]: feed-rs, guarded against its panics; its types stop there.
 //! - [`normalize`]: item identity and text clean-up.
 //! - [`store`]: SQLite; the only module that knows SQL.
+//! - [`membership`]: which filtered outputs an item belongs to.
 //! - [`publish`]: the HTTP server and the renderers.
 //! - [`pipeline`]: the refresh of one feed.
-//! - [`daemon`]: start-up, signals, shutdown; `once`.
+//! - [`daemon`]: start-up, signals, reload, shutdown; `once`.
+//! - [`systemd`]: readiness and watchdog notifications.
 //! - [`cli`]: the subcommands.
 #![deny(missing_docs)]
 
@@ -29,6 +32,8 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod fetch;
+pub mod filter;
+pub mod membership;
 pub mod model;
 pub mod normalize;
 pub mod parse;
@@ -36,3 +41,4 @@ pub mod pipeline;
 pub mod publish;
 pub mod scheduler;
 pub mod store;
+pub mod systemd;

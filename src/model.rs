@@ -78,6 +78,22 @@ pub struct ParsedEntry {
     pub published: Option<DateTime<Utc>>,
     /// Atom `updated`, JSON Feed `date_modified` (feed-rs copies RSS `pubDate` here too).
     pub updated: Option<DateTime<Utc>>,
+    /// RSS `enclosure`, MediaRSS `media:content`, Atom `link rel="enclosure"`,
+    /// JSON Feed `attachments`.
+    pub enclosures: Vec<Enclosure>,
+}
+
+/// A media file attached to an item (podcast audio, an image...).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Enclosure {
+    /// Absolute URL.
+    pub url: String,
+    /// MIME type, when stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    /// Size in bytes, when stated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
 }
 
 /// An item ready to store: our own identity key plus normalised fields.
@@ -90,6 +106,9 @@ pub struct NewItem {
     pub guid: Option<String>,
     /// Absolute link to the article, if any.
     pub link: Option<String>,
+    /// The link with tracking parameters (utm_*, fbclid...) and fragment removed;
+    /// the same story from several feeds shares it.
+    pub canonical_link: Option<String>,
     /// Plain-text title (entities decoded, whitespace collapsed); may be empty.
     pub title: String,
     /// Summary HTML as published (sanitised on output).
@@ -104,6 +123,8 @@ pub struct NewItem {
     pub published: Option<DateTime<Utc>>,
     /// Last-update date as stated.
     pub updated: Option<DateTime<Utc>>,
+    /// Attached media.
+    pub enclosures: Vec<Enclosure>,
     /// SHA-256 (hex) over the fields a reader sees; a change means "edited".
     pub content_hash: String,
 }
@@ -155,6 +176,8 @@ pub struct StoredItem {
     pub feed_url: String,
     /// Absolute article link.
     pub link: Option<String>,
+    /// Link without tracking parameters (cross-feed duplicate detection).
+    pub canonical_link: Option<String>,
     /// Plain-text title.
     pub title: String,
     /// Summary HTML as published.
@@ -165,6 +188,10 @@ pub struct StoredItem {
     pub author: Option<String>,
     /// Category terms.
     pub categories: Vec<String>,
+    /// Attached media.
+    pub enclosures: Vec<Enclosure>,
+    /// When we first stored the item.
+    pub first_seen: DateTime<Utc>,
     /// The date shown to subscribers: the stated publication date, unless it lies
     /// in the future relative to when we first saw the item (then first-seen).
     pub date: DateTime<Utc>,

@@ -41,6 +41,7 @@ pub fn entries(parsed: &ParsedFeed) -> Vec<NewItem> {
 fn item(entry: &ParsedEntry) -> NewItem {
     let title = entry.title.as_deref().map(clean_title).unwrap_or_default();
     let link = entry.link.clone();
+    let canonical_link = link.as_deref().and_then(canonical_url);
     let summary = entry
         .summary
         .as_deref()
@@ -71,6 +72,12 @@ fn item(entry: &ParsedEntry) -> NewItem {
             author.as_deref().unwrap_or(""),
             &categories.join("\u{1f}"),
             &entry.published.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            &entry
+                .enclosures
+                .iter()
+                .map(|e| e.url.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
         ]
         .join("\u{1e}")
         .as_bytes(),
@@ -79,6 +86,7 @@ fn item(entry: &ParsedEntry) -> NewItem {
         key,
         guid: entry.guid.clone(),
         link,
+        canonical_link,
         title,
         summary,
         content,
@@ -86,8 +94,73 @@ fn item(entry: &ParsedEntry) -> NewItem {
         categories,
         published: entry.published.or(entry.updated),
         updated: entry.updated,
+        enclosures: entry.enclosures.clone(),
         content_hash,
     }
+}
+
+/// Query parameters that only say where a click came from.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "twclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_hsenc",
+    "_hsmi",
+    "mkt_tok",
+    "oly_anon_id",
+    "oly_enc_id",
+    "vero_id",
+    "rb_clickid",
+    "s_cid",
+    "cmpid",
+    "ocid",
+    "ncid",
+    "sr_share",
+    "ito",
+];
+
+/// The link without tracking parameters (`utm_*` and the ids in
+/// `TRACKING_PARAMS`), without fragment; `None` for a link that is not http(s).
+pub fn canonical_url(link: &str) -> Option<String> {
+    let mut url = url::Url::parse(link.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    url.set_fragment(None);
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    Some(url.to_string())
+}
+
+/// The key under which two links count as the same story: the canonical URL
+/// without its scheme and a leading `www.`.
+pub fn story_key(canonical: &str) -> String {
+    let rest = canonical.split_once("://").map_or(canonical, |(_, r)| r);
+    rest.strip_prefix("www.")
+        .unwrap_or(rest)
+        .trim_end_matches('/')
+        .to_string()
 }
 
 /// Our identity key for an entry: the guid if present, else the link, else a hash
@@ -316,6 +389,26 @@ mod tests {
         );
         assert_eq!(clean_title("1 < 2 & 3"), "1 < 2 & 3");
         assert_eq!(clean_title("&bogus; &"), "&bogus; &");
+    }
+
+    #[test]
+    fn canonical_urls_drop_tracking_only() {
+        assert_eq!(
+            canonical_url(
+                "https://News.example/a?id=7&utm_source=rss&utm_medium=feed&fbclid=XYZ#comments"
+            )
+            .as_deref(),
+            Some("https://news.example/a?id=7")
+        );
+        assert_eq!(
+            canonical_url("https://n.example/a?utm_campaign=x").as_deref(),
+            Some("https://n.example/a")
+        );
+        assert_eq!(canonical_url("mailto:x@y").as_deref(), None);
+        assert_eq!(
+            story_key(&canonical_url("http://www.n.example/a/").unwrap()),
+            story_key(&canonical_url("https://n.example/a?gclid=1").unwrap())
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use feed_rs::model::{Entry, Feed, Link, Text};
 
-use crate::model::{ParsedEntry, ParsedFeed};
+use crate::model::{Enclosure, ParsedEntry, ParsedFeed};
 
 /// Why a document could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +78,7 @@ fn entry(e: Entry) -> ParsedEntry {
             categories.push(term.to_string());
         }
     }
+    let enclosures = enclosures(&e);
     ParsedEntry {
         guid,
         link: alternate(&e.links),
@@ -91,7 +92,41 @@ fn entry(e: Entry) -> ParsedEntry {
         categories,
         published: e.published,
         updated: e.updated,
+        enclosures,
     }
+}
+
+/// RSS `enclosure` and MediaRSS arrive in feed-rs as media objects; Atom
+/// enclosures as links. At most a handful, de-duplicated by URL.
+fn enclosures(e: &Entry) -> Vec<Enclosure> {
+    let mut out: Vec<Enclosure> = Vec::new();
+    let media = e
+        .media
+        .iter()
+        .flat_map(|m| m.content.iter())
+        .filter_map(|c| {
+            Some(Enclosure {
+                url: c.url.as_ref()?.to_string(),
+                mime_type: c.content_type.as_ref().map(|t| t.to_string()),
+                length: c.size,
+            })
+        });
+    let links = e
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref() == Some("enclosure"))
+        .map(|l| Enclosure {
+            url: l.href.clone(),
+            mime_type: l.media_type.clone(),
+            length: l.length,
+        });
+    for enc in media.chain(links) {
+        let http = enc.url.starts_with("http://") || enc.url.starts_with("https://");
+        if http && out.len() < 8 && !out.iter().any(|o| o.url == enc.url) {
+            out.push(enc);
+        }
+    }
+    out
 }
 
 fn text(t: Text) -> String {
@@ -103,6 +138,11 @@ fn alternate(links: &[Link]) -> Option<String> {
     links
         .iter()
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
+        .or_else(|| {
+            links
+                .iter()
+                .find(|l| l.rel.as_deref() != Some("enclosure") && l.rel.as_deref() != Some("self"))
+        })
         .or_else(|| links.first())
         .map(|l| l.href.trim().to_string())
         .filter(|h| !h.is_empty())

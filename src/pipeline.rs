@@ -12,6 +12,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::config::FeedConfig;
 use crate::fetch::Fetcher;
+use crate::membership::{self, Filters};
 use crate::model::{FetchOutcome, RefreshReport, RefreshResult};
 use crate::store::{self, FeedRef, Refresh, Store};
 use crate::{normalize, parse};
@@ -25,6 +26,8 @@ pub struct Context {
     pub store: Store,
     /// Most entries taken from one document.
     pub max_items_per_feed: usize,
+    /// The outputs' compiled filters, evaluated at ingest.
+    pub filters: Filters,
 }
 
 /// Polls one feed and stores what it brings. Never fails: the outcome, including
@@ -130,10 +133,17 @@ async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure>
     };
     let status = body.status;
     let max_items = ctx.max_items_per_feed;
-    let (parsed, items) = tokio::task::spawn_blocking(move || {
+    let filters = ctx.filters.current();
+    let feed_config = feed.clone();
+    let (parsed, items, (names, matches)) = tokio::task::spawn_blocking(move || {
         let parsed = parse::feed(&body.bytes, &body.final_url, max_items)?;
         let items = normalize::entries(&parsed);
-        Ok::<_, parse::ParseError>(((parsed.title, parsed.site_link, body.validators), items))
+        let verdicts = membership::verdicts(&filters, &feed_config, &items, Utc::now());
+        Ok::<_, parse::ParseError>((
+            (parsed.title, parsed.site_link, body.validators),
+            items,
+            verdicts,
+        ))
     })
     .await
     .map_err(|e| Failure::new(Some(status), format!("parse task failed: {e}")))?
@@ -147,6 +157,8 @@ async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure>
             title: title.as_deref(),
             site_link: site_link.as_deref(),
             items: &items,
+            filters: &names,
+            matches: &matches,
         };
         store.record_refresh(
             &FeedRef {

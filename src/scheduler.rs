@@ -8,12 +8,14 @@
 //! refresh finishes.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::{Semaphore, watch};
+use futures_util::FutureExt;
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::config::{FeedConfig, Schedule};
@@ -77,49 +79,130 @@ pub fn spread(feed: &FeedConfig) -> i64 {
     i64::from_str_radix(&h[..8], 16).unwrap_or(0) % cap
 }
 
-/// Runs until `shutdown` becomes true: refreshes each feed when due, at most
-/// `concurrency` at once. In-flight refreshes finish before it returns.
-pub async fn run<F, Fut>(
-    feeds: Vec<(FeedConfig, DateTime<Utc>)>,
+/// A new set of feeds for a running scheduler (after a config reload): each with
+/// the time it is due if it is new or its schedule changed.
+pub struct Plan {
+    /// Time zone the schedules are read in.
+    pub tz: chrono_tz::Tz,
+    /// The feeds and their initial due times.
+    pub feeds: Vec<(FeedConfig, DateTime<Utc>)>,
+}
+
+/// The scheduler's view of the feeds: which are configured and when each is due.
+struct State {
     tz: chrono_tz::Tz,
+    feeds: HashMap<String, FeedConfig>,
+    due: HashMap<String, DateTime<Utc>>,
+    // Min-heap with lazy deletion: an entry counts only if it equals `due[url]`.
+    queue: BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
+    running: HashSet<String>,
+}
+
+impl State {
+    fn set_due(&mut self, url: &str, t: DateTime<Utc>) {
+        self.due.insert(url.to_string(), t);
+        self.queue.push(Reverse((t, url.to_string())));
+    }
+
+    fn apply(&mut self, plan: Plan) {
+        let old = std::mem::take(&mut self.feeds);
+        self.tz = plan.tz;
+        self.due
+            .retain(|url, _| plan.feeds.iter().any(|(f, _)| f.url.as_str() == url));
+        for (feed, initial) in plan.feeds {
+            let url = feed.url.to_string();
+            let unchanged = old
+                .get(&url)
+                .is_some_and(|o| o.schedule.normalized == feed.schedule.normalized);
+            self.feeds.insert(url.clone(), feed);
+            if !unchanged && !self.running.contains(&url) {
+                self.set_due(&url, initial);
+            }
+        }
+    }
+
+    /// Pops the feeds due at `now` (skipping stale heap entries).
+    fn take_due(&mut self, now: DateTime<Utc>) -> Vec<FeedConfig> {
+        let mut out = Vec::new();
+        while let Some(Reverse((t, url))) = self.queue.peek().cloned() {
+            if t > now {
+                break;
+            }
+            self.queue.pop();
+            if self.due.get(&url) == Some(&t) && !self.running.contains(&url) {
+                self.due.remove(&url);
+                if let Some(feed) = self.feeds.get(&url) {
+                    self.running.insert(url);
+                    out.push(feed.clone());
+                }
+            }
+        }
+        out
+    }
+
+    fn next_wake(&self) -> Option<DateTime<Utc>> {
+        self.due.values().min().copied()
+    }
+}
+
+/// Runs until `shutdown` becomes true: refreshes each feed when due, at most
+/// `concurrency` at once; `updates` replaces the feed set (config reload). In-flight
+/// refreshes finish before it returns.
+pub async fn run<F, Fut>(
+    initial: Plan,
     concurrency: usize,
     refresh: F,
+    mut updates: mpsc::Receiver<Plan>,
     mut shutdown: watch::Receiver<bool>,
 ) where
     F: Fn(FeedConfig) -> Fut,
     Fut: Future<Output = RefreshReport> + Send + 'static,
 {
-    let mut queue: BinaryHeap<Reverse<(DateTime<Utc>, usize)>> = BinaryHeap::new();
-    for (i, (_, due)) in feeds.iter().enumerate() {
-        queue.push(Reverse((*due, i)));
-    }
-    let feeds: Vec<FeedConfig> = feeds.into_iter().map(|(f, _)| f).collect();
+    let mut state = State {
+        tz: initial.tz,
+        feeds: HashMap::new(),
+        due: HashMap::new(),
+        queue: BinaryHeap::new(),
+        running: HashSet::new(),
+    };
+    state.apply(initial);
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut running: JoinSet<usize> = JoinSet::new();
+    let mut running: JoinSet<String> = JoinSet::new();
+    let mut updates_open = true;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let next = queue.peek().map(|Reverse((t, _))| *t);
-        let sleep_for = next.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
+        let sleep_for = state
+            .next_wake()
+            .map(|t| (t - Utc::now()).to_std().unwrap_or_default());
         tokio::select! {
             _ = shutdown.changed() => {}
+            plan = updates.recv(), if updates_open => match plan {
+                Some(plan) => state.apply(plan),
+                None => updates_open = false,
+            },
             Some(done) = running.join_next(), if !running.is_empty() => {
-                if let Ok(i) = done {
-                    queue.push(Reverse((next_due(&feeds[i], tz, Utc::now()), i)));
+                if let Ok(url) = done {
+                    state.running.remove(&url);
+                    if let Some(feed) = state.feeds.get(&url) {
+                        let t = next_due(feed, state.tz, Utc::now());
+                        state.set_due(&url, t);
+                    }
                 }
             }
             _ = sleep_or_forever(sleep_for) => {
-                let now = Utc::now();
-                while let Some(Reverse((t, i))) = queue.peek().copied() {
-                    if t > now { break; }
-                    queue.pop();
-                    let fut = refresh(feeds[i].clone());
+                for feed in state.take_due(Utc::now()) {
+                    let url = feed.url.to_string();
+                    let fut = refresh(feed);
                     let permits = permits.clone();
                     running.spawn(async move {
                         let _permit = permits.acquire_owned().await;
-                        fut.await;
-                        i
+                        // A panicking refresh must not stop this feed's schedule.
+                        if AssertUnwindSafe(fut).catch_unwind().await.is_err() {
+                            tracing::error!(%url, "refresh panicked; the feed stays scheduled");
+                        }
+                        url
                     });
                 }
             }
@@ -202,6 +285,45 @@ mod tests {
         assert_eq!(
             next_due(&f, seoul, at(1, 0, 0)),
             Utc.with_ymd_and_hms(2026, 11, 29, 0, 0, 0).unwrap() + off
+        );
+    }
+
+    #[test]
+    fn reload_keeps_due_times_adds_new_feeds_and_drops_removed_ones() {
+        let a = feed("https://a.example/rss", "0 * * * *");
+        let b = feed("https://b.example/rss", "0 * * * *");
+        let c = feed("https://c.example/rss", "*/5 * * * *");
+        let mut state = State {
+            tz: chrono_tz::UTC,
+            feeds: HashMap::new(),
+            due: HashMap::new(),
+            queue: BinaryHeap::new(),
+            running: HashSet::new(),
+        };
+        state.apply(Plan {
+            tz: chrono_tz::UTC,
+            feeds: vec![(a.clone(), at(11, 0, 0)), (b.clone(), at(11, 0, 0))],
+        });
+        // Reload: a unchanged (its due time stays), b removed, c added.
+        state.apply(Plan {
+            tz: chrono_tz::UTC,
+            feeds: vec![(a.clone(), at(10, 0, 0)), (c.clone(), at(10, 30, 0))],
+        });
+        assert_eq!(state.due.get(a.url.as_str()), Some(&at(11, 0, 0)));
+        assert!(!state.due.contains_key(b.url.as_str()));
+        let due: Vec<String> = state
+            .take_due(at(11, 0, 0))
+            .iter()
+            .map(|f| f.url.to_string())
+            .collect();
+        assert_eq!(
+            due,
+            [c.url.to_string(), a.url.to_string()],
+            "b's stale heap entry is skipped"
+        );
+        assert!(
+            state.take_due(at(12, 0, 0)).is_empty(),
+            "running feeds are not started twice"
         );
     }
 

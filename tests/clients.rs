@@ -54,8 +54,15 @@ async fn xmllint_and_feedparser_accept_the_served_feed() {
     let config = load(&t);
     let ctx = tidings::daemon::context(&config).await.unwrap();
     tidings::daemon::once_with(&ctx, &config).await;
-    let expected = ctx.store.item_count().unwrap();
-    assert!(expected >= 9, "{expected}");
+    // The two edge-case feeds link the same story: an output shows it once.
+    let urls: Vec<String> = config.feeds.iter().map(|f| f.url.to_string()).collect();
+    let expected = tidings::publish::newest_distinct(&ctx.store, None, &urls, 1000)
+        .unwrap()
+        .len() as u64;
+    assert!(
+        expected >= 9 && expected < ctx.store.item_count().unwrap(),
+        "{expected}"
+    );
     let base = start_publish(&config, ctx.store.clone()).await;
     let body = client()
         .get(format!("{base}/feeds/all.xml"))

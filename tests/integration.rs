@@ -7,4 +7,6 @@ mod support;
 mod cli;
 mod clients;
 mod daemon;
+mod outputs;
 mod polling;
+mod service;

@@ -31,6 +31,8 @@ pub struct Config {
     pub feeds: Vec<FeedConfig>,
     /// `[[output]]`, in file order.
     pub outputs: Vec<OutputConfig>,
+    /// `[terms]`: named term lists the filters refer to.
+    pub terms: crate::filter::TermLists,
 }
 
 /// `[daemon]` settings, with defaults applied.
@@ -82,6 +84,11 @@ pub struct OutputConfig {
     pub from: Selection,
     /// Newest items served.
     pub limit: usize,
+    /// Access token of a private output: it is then served only with `?token=` or
+    /// under `/feeds/<token>/`, answers 404 otherwise, and is left out of `/` and `/opml`.
+    pub token: Option<String>,
+    /// The compiled `filter` rule; `None` serves every item of the selected feeds.
+    pub filter: Option<crate::filter::Rules>,
 }
 
 /// `from = { tags = [...], feeds = [...] }`: a feed is selected when it has one of
@@ -246,6 +253,30 @@ impl Locator<'_> {
     }
 }
 
+impl Locator<'_> {
+    /// Where the content of the TOML string at `span` starts in the file, and
+    /// whether offsets into `value` map 1:1 onto the file (true unless the string
+    /// used escapes, in which case errors point at the start of the string).
+    fn string_content(&self, span: std::ops::Range<usize>, value: &str) -> (usize, bool) {
+        let raw = self.text.get(span.clone()).unwrap_or("");
+        let delimiter = ["'''", "\"\"\"", "'", "\""]
+            .into_iter()
+            .find(|d| raw.starts_with(d))
+            .unwrap_or("");
+        let mut start = span.start + delimiter.len();
+        if delimiter.len() == 3 {
+            // A newline right after the opening delimiter is not part of the value.
+            if self.text[start..].starts_with("\r\n") {
+                start += 2;
+            } else if self.text[start..].starts_with('\n') {
+                start += 1;
+            }
+        }
+        let exact = self.text.get(start..start + value.len()) == Some(value);
+        (start, exact)
+    }
+}
+
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     while !s.is_char_boundary(i) {
         i -= 1;
@@ -275,16 +306,18 @@ impl Validator<'_> {
             .filter_map(|f| self.feed(f, &daemon.schedule, &mut seen_urls))
             .collect();
         let mut seen_names = HashSet::new();
+        let terms = crate::filter::TermLists::new(raw.terms);
         let outputs = raw
             .output
             .into_iter()
-            .filter_map(|o| self.output(o, &feeds, &mut seen_names))
+            .filter_map(|o| self.output(o, &feeds, &terms, &mut seen_names))
             .collect();
         Config {
             path: path.to_path_buf(),
             daemon,
             feeds,
             outputs,
+            terms,
         }
     }
 
@@ -444,10 +477,37 @@ impl Validator<'_> {
         })
     }
 
+    /// Compiles a filter; a mistake is placed at its file position inside the rule.
+    fn filter(
+        &mut self,
+        output: &str,
+        src: &Spanned<String>,
+        terms: &crate::filter::TermLists,
+    ) -> Option<crate::filter::Rules> {
+        match crate::filter::compile(src.get_ref(), terms) {
+            Ok(rules) => Some(rules),
+            Err(e) => {
+                let (start, exact) = self.locator.string_content(src.span(), src.get_ref());
+                let (at, len) = if exact {
+                    (start + e.offset, e.len.max(1))
+                } else {
+                    (start, 1)
+                };
+                let p = self.locator.problem(
+                    at..at + len,
+                    format!("filter of output {output:?}: {}", e.expected),
+                );
+                self.problems.push(p);
+                None
+            }
+        }
+    }
+
     fn output(
         &mut self,
         raw: RawOutput,
         feeds: &[FeedConfig],
+        terms: &crate::filter::TermLists,
         seen: &mut HashSet<String>,
     ) -> Option<OutputConfig> {
         let name = raw.name.get_ref().clone();
@@ -492,12 +552,25 @@ impl Validator<'_> {
             }
         }
         let limit = self.positive(&raw.limit, "limit", 1..=10_000, 50) as usize;
+        let token = raw.token.and_then(|t| {
+            let ok = t.get_ref().len() >= 16 && t.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                self.report(&t, "token must be at least 16 characters of letters, digits, '-' or '_' (e.g. the output of `openssl rand -hex 16`)");
+            }
+            ok.then(|| t.into_inner())
+        });
+        let filter = match &raw.filter {
+            Some(src) => Some(self.filter(&name, src, terms)?),
+            None => None,
+        };
         Some(OutputConfig {
+            filter,
             title: raw.title.unwrap_or_else(|| name.clone()),
             description: raw.description.unwrap_or_default(),
             name,
             from,
             limit,
+            token,
         })
     }
 }

@@ -14,6 +14,8 @@ pub struct RawConfig {
     pub feed: Vec<RawFeed>,
     #[serde(default)]
     pub output: Vec<RawOutput>,
+    #[serde(default)]
+    pub terms: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// `[daemon]`.
@@ -51,6 +53,8 @@ pub struct RawOutput {
     pub description: Option<String>,
     pub from: Option<Spanned<RawFrom>>,
     pub limit: Option<Spanned<i64>>,
+    pub token: Option<Spanned<String>>,
+    pub filter: Option<Spanned<String>>,
 }
 
 /// `from = { tags = [...], feeds = [...] }`.

@@ -1,20 +1,22 @@
-//! The HTTP server: every output as RSS 2.0 at `/feeds/<name>.xml`, a status page
-//! at `/`, and `/healthz`.
+//! The HTTP server: every output as RSS 2.0 (`/feeds/<name>.xml`), Atom 1.0
+//! (`.atom`) and JSON Feed 1.1 (`.json`); `/opml`, a status page at `/`, `/healthz`.
 //!
-//! Publishing only reads. A rendered output is cached with the store's change
+//! Publishing only reads. A rendered document is cached with the store's change
 //! counter and re-rendered only when items changed, so a subscriber's poll costs a
-//! hash-map lookup; ETag / Last-Modified give 304s, and responses are compressed
-//! (gzip, brotli) per `Accept-Encoding`.
+//! hash-map lookup; ETag / Last-Modified give 304s; responses are compressed (gzip,
+//! brotli) per `Accept-Encoding`. A private output (with a `token`) answers 404
+//! unless the token is given, so it cannot be discovered.
 
 mod page;
 mod render;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,10 +24,11 @@ use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
-pub use render::{ChannelInfo, rss, sanitize};
+pub use render::{ChannelInfo, Format, html_to_text, render, sanitize};
 
 use crate::config::Config;
-use crate::normalize::hex_digest;
+use crate::model::StoredItem;
+use crate::normalize::{hex_digest, story_key};
 use crate::store::{self, Store};
 
 /// One output as the server needs it.
@@ -41,6 +44,10 @@ pub struct OutputSpec {
     pub feed_urls: Vec<String>,
     /// Newest items served.
     pub limit: usize,
+    /// Access token of a private output.
+    pub token: Option<String>,
+    /// Whether a filter selects its items (then its stored memberships are served).
+    pub filtered: bool,
 }
 
 /// The outputs of a config.
@@ -54,23 +61,48 @@ pub fn outputs_of(config: &Config) -> Vec<OutputSpec> {
             description: o.description.clone(),
             feed_urls: config.feeds_of(o).map(|f| f.url.to_string()).collect(),
             limit: o.limit,
+            token: o.token.clone(),
+            filtered: o.filter.is_some(),
         })
         .collect()
 }
 
 struct Rendered {
     changes: u64,
-    body: axum::body::Bytes,
+    generation: u64,
+    body: Bytes,
     etag: String,
     last_modified: DateTime<Utc>,
+}
+
+type CacheKey = (String, Format, String);
+
+/// What the server publishes, from one config; replaced whole on reload.
+struct View {
+    generation: u64,
+    outputs: Vec<OutputSpec>,
+    feeds: Vec<(String, String)>,
+}
+
+impl View {
+    fn of(config: &Config, generation: u64) -> View {
+        View {
+            generation,
+            outputs: outputs_of(config),
+            feeds: config
+                .feeds
+                .iter()
+                .map(|f| (f.name.clone(), f.url.to_string()))
+                .collect(),
+        }
+    }
 }
 
 /// Shared server state.
 pub struct AppState {
     store: Store,
-    outputs: Vec<OutputSpec>,
-    feeds: Vec<(String, String)>,
-    cache: Mutex<HashMap<(String, String), Arc<Rendered>>>,
+    view: RwLock<Arc<View>>,
+    cache: Mutex<HashMap<CacheKey, Arc<Rendered>>>,
 }
 
 impl AppState {
@@ -78,14 +110,21 @@ impl AppState {
     pub fn new(store: Store, config: &Config) -> AppState {
         AppState {
             store,
-            outputs: outputs_of(config),
-            feeds: config
-                .feeds
-                .iter()
-                .map(|f| (f.name.clone(), f.url.to_string()))
-                .collect(),
+            view: RwLock::new(Arc::new(View::of(config, 0))),
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Switches to a reloaded config's outputs; requests in flight finish with the
+    /// old ones, and documents rendered for the old config are never served again.
+    pub fn update(&self, config: &Config) {
+        let mut view = self.view.write().unwrap_or_else(|p| p.into_inner());
+        *view = Arc::new(View::of(config, view.generation + 1));
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    fn view(&self) -> Arc<View> {
+        self.view.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -93,8 +132,10 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(page::index))
+        .route("/opml", get(page::opml))
         .route("/healthz", get(healthz))
         .route("/feeds/{file}", get(feed))
+        .route("/feeds/{token}/{file}", get(feed_with_token))
         .layer(CompressionLayer::new().gzip(true).br(true))
         .with_state(state)
 }
@@ -122,38 +163,86 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
 async fn feed(
-    State(state): State<Arc<AppState>>,
+    state: State<Arc<AppState>>,
     Path(file): Path<String>,
+    Query(q): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(name) = file.strip_suffix(".xml") else {
+    serve_output(state, &file, q.token.as_deref(), false, &headers).await
+}
+
+async fn feed_with_token(
+    state: State<Arc<AppState>>,
+    Path((token, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    serve_output(state, &file, Some(&token), true, &headers).await
+}
+
+/// Compares without an early exit, so response timing does not reveal a prefix.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+async fn serve_output(
+    State(state): State<Arc<AppState>>,
+    file: &str,
+    token: Option<&str>,
+    token_in_path: bool,
+    headers: &HeaderMap,
+) -> Response {
+    let Some((name, format)) = Format::from_file(file) else {
         return not_found();
     };
-    let Some(spec) = state.outputs.iter().find(|o| o.name == name).cloned() else {
+    let view = state.view();
+    let Some(spec) = view.outputs.iter().find(|o| o.name == name).cloned() else {
         return not_found();
     };
+    let authorised = match (&spec.token, token) {
+        (None, None) => true,
+        (Some(want), Some(given)) => same_secret(want, given),
+        _ => false,
+    };
+    if !authorised {
+        return not_found();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
         })
-        .unwrap_or("localhost")
-        .to_string();
-    let rendered = match cached_or_render(&state, &spec, &host).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(output = %spec.name, error = %e, "cannot render output");
-            return (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("cannot read the database: {e}\n"),
-            )
-                .into_response();
-        }
+        .unwrap_or("localhost");
+    let self_url = match (&spec.token, token_in_path) {
+        (Some(t), true) => format!("http://{host}/feeds/{t}/{file}"),
+        (Some(t), false) => format!("http://{host}/feeds/{file}?token={t}"),
+        (None, _) => format!("http://{host}/feeds/{file}"),
     };
-    let mut response = if not_modified(&headers, &rendered) {
+    let rendered =
+        match cached_or_render(&state, view.generation, &spec, format, self_url, host).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!(output = %spec.name, error = %e, "cannot render output");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("cannot read the database: {e}\n"),
+                )
+                    .into_response();
+            }
+        };
+    let mut response = if not_modified(headers, &rendered) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (StatusCode::OK, rendered.body.clone()).into_response()
@@ -161,11 +250,15 @@ async fn feed(
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/rss+xml; charset=utf-8"),
+        HeaderValue::from_static(format.content_type()),
     );
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
+        HeaderValue::from_static(if spec.token.is_some() {
+            "private, max-age=60"
+        } else {
+            "public, max-age=60"
+        }),
     );
     if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
         h.insert(header::ETAG, v);
@@ -182,36 +275,37 @@ fn not_found() -> Response {
 
 async fn cached_or_render(
     state: &Arc<AppState>,
+    generation: u64,
     spec: &OutputSpec,
+    format: Format,
+    self_url: String,
     host: &str,
 ) -> Result<Arc<Rendered>, store::StoreError> {
-    let key = (spec.name.clone(), host.to_string());
+    let key = (self_url.clone(), format, spec.name.clone());
     let changes = state.store.changes();
     if let Some(hit) = state
         .cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(&key)
-        .filter(|hit| hit.changes == changes)
+        .filter(|hit| hit.changes == changes && hit.generation == generation)
     {
         return Ok(hit.clone());
     }
     let store = state.store.clone();
     let spec = spec.clone();
-    let host = host.to_string();
+    let site_url = format!("http://{host}/");
     let rendered = store::blocking(move || {
-        let items = store.items_of(&spec.feed_urls, spec.limit)?;
-        let self_url = format!("http://{host}/feeds/{}.xml", spec.name);
-        let site_url = format!("http://{host}/");
-        let body = render::rss(
-            &ChannelInfo {
-                title: &spec.title,
-                description: &spec.description,
-                self_url: &self_url,
-                site_url: &site_url,
-            },
-            &items,
-        );
+        let filtered = spec.filtered.then_some(spec.name.as_str());
+        let items = newest_distinct(&store, filtered, &spec.feed_urls, spec.limit)?;
+        let channel = ChannelInfo {
+            name: &spec.name,
+            title: &spec.title,
+            description: &spec.description,
+            self_url: &self_url,
+            site_url: &site_url,
+        };
+        let body = render(format, &channel, &items);
         let etag = format!("W/\"{}\"", &hex_digest(&body)[..24]);
         let last_modified = items
             .iter()
@@ -220,18 +314,58 @@ async fn cached_or_render(
             .unwrap_or(DateTime::UNIX_EPOCH);
         Ok(Arc::new(Rendered {
             changes,
+            generation,
             body: body.into(),
             etag,
             last_modified,
         }))
     })
     .await?;
-    state
-        .cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(key, rendered.clone());
+    let mut cache = state.cache.lock().unwrap_or_else(|p| p.into_inner());
+    // Host headers are client-controlled: bound the cache instead of trusting them.
+    if cache.len() > 256 {
+        cache.clear();
+    }
+    cache.insert(key, rendered.clone());
     Ok(rendered)
+}
+
+/// The newest `limit` items of the feeds (of a filtered output's members, when
+/// `filtered` names it), each story once: an item whose canonical link was already
+/// taken by a newer item (the same story from another feed) is skipped.
+pub fn newest_distinct(
+    store: &Store,
+    filtered: Option<&str>,
+    feed_urls: &[String],
+    limit: usize,
+) -> Result<Vec<StoredItem>, store::StoreError> {
+    let mut fetch = limit + limit / 2 + 8;
+    loop {
+        let rows = match filtered {
+            Some(output) => store.items_of_output(output, feed_urls, fetch)?,
+            None => store.items_of(feed_urls, fetch)?,
+        };
+        let exhausted = rows.len() < fetch;
+        let mut seen = HashSet::new();
+        let mut out = Vec::with_capacity(limit);
+        for item in rows {
+            let key = item
+                .canonical_link
+                .as_deref()
+                .map(story_key)
+                .unwrap_or_else(|| item.uid.clone());
+            if seen.insert(key) {
+                out.push(item);
+                if out.len() == limit {
+                    return Ok(out);
+                }
+            }
+        }
+        if exhausted || fetch >= limit * 16 {
+            return Ok(out);
+        }
+        fetch *= 2;
+    }
 }
 
 /// If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).

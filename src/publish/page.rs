@@ -1,19 +1,20 @@
-//! `/`: a small HTML page listing the outputs (with subscribe links) and the feeds
-//! with their last poll result.
+//! `/`: a small HTML page listing the public outputs (with subscribe links) and
+//! the feeds with their last poll result; `/opml`: the public outputs as OPML 2.0.
 
 use std::fmt::Write;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
 use crate::store;
 
 pub(super) async fn index(State(state): State<Arc<AppState>>) -> Response {
+    let view = state.view();
     let store = state.store.clone();
-    let feeds = state.feeds.clone();
+    let feeds = view.feeds.clone();
     let states = store::blocking(move || {
         feeds
             .into_iter()
@@ -36,16 +37,21 @@ pub(super) async fn index(State(state): State<Arc<AppState>>) -> Response {
          <style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}\
          .err{color:#a00}</style></head><body><h1>tidings</h1><h2>Outputs</h2><ul>",
     );
-    for o in &state.outputs {
+    for o in view.outputs.iter().filter(|o| o.token.is_none()) {
         let _ = write!(
             html,
-            "<li><a href=\"/feeds/{name}.xml\">{title}</a> ({n} feeds, newest {limit})</li>",
+            "<li><a href=\"/feeds/{name}.xml\">{title}</a> (<a href=\"/feeds/{name}.xml\">RSS</a>, \
+             <a href=\"/feeds/{name}.atom\">Atom</a>, <a href=\"/feeds/{name}.json\">JSON Feed</a>; \
+             {n} feeds, newest {limit})</li>",
             name = esc(&o.name),
             title = esc(&o.title),
             n = o.feed_urls.len(),
             limit = o.limit
         );
     }
+    html.push_str(
+        "</ul><p><a href=\"/opml\">OPML</a> subscribes a reader to all of them at once.</p><ul>",
+    );
     html.push_str("</ul><h2>Feeds</h2><table><tr><th>feed</th><th>items</th><th>last poll</th><th>status</th><th>error</th></tr>");
     for (name, url, s) in &states {
         let _ = write!(
@@ -71,4 +77,34 @@ fn esc(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+pub(super) async fn opml(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n<head><title>tidings outputs</title></head>\n<body>\n",
+    );
+    for o in state.view().outputs.iter().filter(|o| o.token.is_none()) {
+        let _ = writeln!(
+            x,
+            "<outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"http://{host}/feeds/{n}.xml\" htmlUrl=\"http://{host}/\"/>",
+            t = esc(&o.title),
+            n = esc(&o.name),
+        );
+    }
+    x.push_str("</body>\n</opml>\n");
+    let mut r = x.into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/x-opml; charset=utf-8"),
+    );
+    r
 }

@@ -77,6 +77,11 @@ pub struct Refresh<'a> {
     pub site_link: Option<&'a str>,
     /// The normalised items, keys unique.
     pub items: &'a [NewItem],
+    /// Filtered outputs that draw on this feed: their membership of each new or
+    /// changed item is (re)written with it.
+    pub filters: &'a [String],
+    /// Per item (parallel to `items`): indices into `filters` whose rules match.
+    pub matches: &'a [Vec<usize>],
 }
 
 /// Handle to the database. Cheap to clone; share it between tasks.
@@ -230,7 +235,7 @@ impl Store {
         let counts = self.write(|c| {
             let tx = c.transaction()?;
             let feed_id = ensure_feed(&tx, feed, now)?;
-            let counts = upsert_items(&tx, feed_id, feed.url, refresh.items, unix(now))?;
+            let counts = upsert_items(&tx, feed_id, feed.url, refresh, unix(now))?;
             tx.execute(
                 "UPDATE feeds SET title = coalesce(?2, title), site_link = coalesce(?3, site_link),
                      etag = ?4, last_modified = ?5, last_poll = ?6, last_status = ?7,
@@ -294,6 +299,131 @@ impl Store {
         })
     }
 
+    /// The newest `limit` items of a filtered output (its stored memberships),
+    /// restricted to the given feeds, newest first.
+    pub fn items_of_output(
+        &self,
+        output: &str,
+        feed_urls: &[String],
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        if feed_urls.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|c| {
+            let placeholders = vec!["?"; feed_urls.len()].join(",");
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM memberships m JOIN items i ON i.id = m.item_id
+                 JOIN feeds f ON f.id = i.feed_id
+                 WHERE m.output = ? AND f.url IN ({placeholders})
+                 ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let params = std::iter::once(output).chain(feed_urls.iter().map(String::as_str));
+            let rows = stmt.query_map(rusqlite::params_from_iter(params), stored_item)?;
+            rows.collect()
+        })
+    }
+
+    /// The fingerprint of the rules an output's memberships were computed with.
+    pub fn output_fingerprint(&self, output: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT fingerprint FROM output_state WHERE output = ?1",
+                [output],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    /// Re-evaluates a filtered output over every stored item of its feeds and
+    /// replaces its memberships in one transaction (serving never sees a half-done
+    /// state). Returns (items evaluated, items matched).
+    pub fn reevaluate(
+        &self,
+        output: &str,
+        feed_urls: &[String],
+        fingerprint: &str,
+        matches: &dyn Fn(&StoredItem) -> bool,
+    ) -> Result<(usize, usize), StoreError> {
+        let mut matched: Vec<i64> = Vec::new();
+        let mut evaluated = 0;
+        let mut after = 0i64;
+        loop {
+            let batch = self.read(|c| {
+                let placeholders = vec!["?"; feed_urls.len().max(1)].join(",");
+                let sql = format!(
+                    "SELECT i.id, {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                     WHERE i.id > ? AND f.url IN ({placeholders}) ORDER BY i.id LIMIT 2000"
+                );
+                let mut stmt = c.prepare_cached(&sql)?;
+                let after_text = after.to_string();
+                let params = std::iter::once(after_text.as_str())
+                    .chain(feed_urls.iter().map(String::as_str));
+                let rows = stmt.query_map(rusqlite::params_from_iter(params), |r| {
+                    Ok((r.get::<_, i64>(0)?, stored_item_at(r, 1)?))
+                })?;
+                rows.collect::<rusqlite::Result<Vec<_>>>()
+            })?;
+            let Some((last, _)) = batch.last() else { break };
+            after = *last;
+            for (id, item) in &batch {
+                evaluated += 1;
+                if matches(item) {
+                    matched.push(*id);
+                }
+            }
+        }
+        self.write(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM memberships WHERE output = ?1", [output])?;
+            {
+                let mut insert = tx.prepare_cached("INSERT INTO memberships (output, item_id) VALUES (?1, ?2)")?;
+                for id in &matched {
+                    insert.execute(params![output, id])?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO output_state (output, fingerprint, evaluated) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (output) DO UPDATE SET fingerprint = excluded.fingerprint, evaluated = excluded.evaluated",
+                params![output, fingerprint, unix(Utc::now())],
+            )?;
+            tx.commit()
+        })?;
+        self.changes.fetch_add(1, Ordering::AcqRel);
+        Ok((evaluated, matched.len()))
+    }
+
+    /// An item by public id (`urn:tidings:…` or the bare hex), link or canonical link.
+    pub fn find_item(&self, query: &str) -> Result<Option<StoredItem>, StoreError> {
+        let uid = query.trim().trim_start_matches("urn:tidings:");
+        self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                     WHERE i.uid = ?1 OR i.link = ?2 OR i.canonical_link = ?2
+                     ORDER BY i.sort_time DESC LIMIT 1"
+                ),
+                params![uid, query.trim()],
+                stored_item,
+            )
+            .optional()
+        })
+    }
+
+    /// Whether an item (by public id) is stored as a member of `output`.
+    pub fn is_member(&self, output: &str, uid: &str) -> Result<bool, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT count(*) FROM memberships m JOIN items i ON i.id = m.item_id WHERE m.output = ?1 AND i.uid = ?2",
+                params![output, uid],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+        })
+    }
+
     /// The newest `limit` items of the given feeds, newest first.
     pub fn items_of(
         &self,
@@ -306,29 +436,12 @@ impl Store {
         self.read(|c| {
             let placeholders = vec!["?"; feed_urls.len()].join(",");
             let sql = format!(
-                "SELECT i.uid, f.name, f.url, i.link, i.title, i.summary, i.content, i.author,
-                        i.categories, i.sort_time, i.modified
-                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
                  WHERE f.url IN ({placeholders})
                  ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(feed_urls), |r| {
-                let categories: String = r.get(8)?;
-                Ok(StoredItem {
-                    uid: r.get(0)?,
-                    feed_name: r.get(1)?,
-                    feed_url: r.get(2)?,
-                    link: r.get(3)?,
-                    title: r.get(4)?,
-                    summary: r.get(5)?,
-                    content: r.get(6)?,
-                    author: r.get(7)?,
-                    categories: serde_json::from_str(&categories).unwrap_or_default(),
-                    date: from_unix(r.get(9)?),
-                    modified: from_unix(r.get(10)?),
-                })
-            })?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(feed_urls), stored_item)?;
             rows.collect()
         })
     }
@@ -340,6 +453,35 @@ impl Store {
                 .map(|n| n as u64)
         })
     }
+}
+
+/// The columns `stored_item` reads, in order (items `i` joined with feeds `f`).
+const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, i.content, i.author,
+    i.categories, i.sort_time, i.modified, i.canonical_link, i.enclosures, i.first_seen";
+
+fn stored_item(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
+    stored_item_at(r, 0)
+}
+
+fn stored_item_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<StoredItem> {
+    let categories: String = r.get(at + 8)?;
+    let enclosures: String = r.get(at + 12)?;
+    Ok(StoredItem {
+        uid: r.get(at)?,
+        feed_name: r.get(at + 1)?,
+        feed_url: r.get(at + 2)?,
+        link: r.get(at + 3)?,
+        title: r.get(at + 4)?,
+        summary: r.get(at + 5)?,
+        content: r.get(at + 6)?,
+        author: r.get(at + 7)?,
+        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        date: from_unix(r.get(at + 9)?),
+        modified: from_unix(r.get(at + 10)?),
+        canonical_link: r.get(at + 11)?,
+        enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
+        first_seen: from_unix(r.get(at + 13)?),
+    })
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -365,26 +507,44 @@ fn upsert_items(
     tx: &rusqlite::Transaction,
     feed_id: i64,
     feed_url: &str,
-    items: &[NewItem],
+    refresh: &Refresh,
     now: i64,
 ) -> rusqlite::Result<StoreCounts> {
+    let items = refresh.items;
     let mut counts = StoreCounts::default();
+    let mut forget =
+        tx.prepare_cached("DELETE FROM memberships WHERE output = ?1 AND item_id = ?2")?;
+    let mut join =
+        tx.prepare_cached("INSERT OR IGNORE INTO memberships (output, item_id) VALUES (?1, ?2)")?;
+    let mut set_memberships = |item_id: i64, index: usize| -> rusqlite::Result<()> {
+        let matched = refresh.matches.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        for (i, output) in refresh.filters.iter().enumerate() {
+            if matched.contains(&i) {
+                join.execute(params![output, item_id])?;
+            } else {
+                forget.execute(params![output, item_id])?;
+            }
+        }
+        Ok(())
+    };
     let mut existing = tx.prepare_cached(
         "SELECT id, content_hash, first_seen FROM items WHERE feed_id = ?1 AND key = ?2",
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, content, author,
-             categories, published, updated, first_seen, modified, sort_time, content_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15)",
+             categories, published, updated, first_seen, modified, sort_time, content_hash,
+             canonical_link, enclosures)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
              author = ?7, categories = ?8, published = ?9, updated = ?10, modified = ?11,
-             sort_time = ?12, content_hash = ?13
+             sort_time = ?12, content_hash = ?13, canonical_link = ?14, enclosures = ?15
          WHERE id = ?1",
     )?;
-    for item in items {
+    for (index, item) in items.iter().enumerate() {
         let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
+        let enclosures = serde_json::to_string(&item.enclosures).unwrap_or_else(|_| "[]".into());
         let found: Option<(i64, String, i64)> = existing
             .query_row(params![feed_id, item.key], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -408,7 +568,10 @@ fn upsert_items(
                     now,
                     sort_time(item.published, now),
                     item.content_hash,
+                    item.canonical_link,
+                    enclosures,
                 ])?;
+                set_memberships(tx.last_insert_rowid(), index)?;
                 counts.new += 1;
             }
             Some((_, hash, _)) if hash == item.content_hash => counts.unchanged += 1,
@@ -427,7 +590,10 @@ fn upsert_items(
                     now,
                     sort_time(item.published, first_seen),
                     item.content_hash,
+                    item.canonical_link,
+                    enclosures,
                 ])?;
+                set_memberships(id, index)?;
                 counts.updated += 1;
             }
         }

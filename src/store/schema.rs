@@ -45,6 +45,25 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX items_by_feed_time ON items (feed_id, sort_time DESC, id DESC);
     "#,
+    // 2: cross-feed duplicates and enclosures.
+    r#"
+    ALTER TABLE items ADD COLUMN canonical_link TEXT;              -- normalize::canonical_url
+    ALTER TABLE items ADD COLUMN enclosures TEXT NOT NULL DEFAULT '[]';  -- JSON [{url, mime_type, length}]
+    "#,
+    // 3: filter results, stored at ingest and re-evaluated when an output's rules change.
+    r#"
+    CREATE TABLE memberships (
+        output  TEXT NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+        PRIMARY KEY (output, item_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX memberships_by_item ON memberships (item_id);
+    CREATE TABLE output_state (
+        output      TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,   -- hash of the rules, term lists and feeds evaluated with
+        evaluated   INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -6,6 +6,7 @@ fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> NewItem {
         key: key.to_string(),
         guid: None,
         link: Some(format!("https://n.example/{key}")),
+        canonical_link: Some(format!("https://n.example/{key}")),
         title: title.to_string(),
         summary: Some("<p>s</p>".into()),
         content: None,
@@ -13,6 +14,7 @@ fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> NewItem {
         categories: vec!["world".into()],
         published,
         updated: None,
+        enclosures: vec![],
         content_hash: crate::normalize::hex_digest(title.as_bytes()),
     }
 }
@@ -33,6 +35,8 @@ fn refresh(items: &[NewItem]) -> Refresh<'_> {
         title: Some("N feed"),
         site_link: None,
         items,
+        filters: &[],
+        matches: &[],
     }
 }
 

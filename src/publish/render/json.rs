@@ -1,0 +1,85 @@
+//! JSON Feed 1.1 (https://jsonfeed.org/version/1.1) through serde_json.
+
+use chrono::SecondsFormat;
+use serde_json::{Map, Value, json};
+
+use super::{ChannelInfo, Prepared};
+
+pub(super) fn render(channel: &ChannelInfo, items: &[Prepared]) -> Vec<u8> {
+    let mut feed = Map::new();
+    feed.insert("version".into(), json!("https://jsonfeed.org/version/1.1"));
+    feed.insert("title".into(), json!(channel.title));
+    feed.insert("home_page_url".into(), json!(channel.site_url));
+    feed.insert("feed_url".into(), json!(channel.self_url));
+    if !channel.description.is_empty() {
+        feed.insert("description".into(), json!(channel.description));
+    }
+    feed.insert(
+        "items".into(),
+        Value::Array(items.iter().map(item).collect()),
+    );
+    // Serialising a Value cannot fail.
+    serde_json::to_vec(&Value::Object(feed)).expect("JSON in memory")
+}
+
+fn item(p: &Prepared) -> Value {
+    let i = p.item;
+    let mut o = Map::new();
+    o.insert("id".into(), json!(p.id));
+    if let Some(link) = &i.link {
+        o.insert("url".into(), json!(link));
+    }
+    o.insert("title".into(), json!(p.title));
+    // The spec requires content_html or content_text; we give both.
+    let html = p.content_html.as_ref().or(p.summary_html.as_ref());
+    o.insert(
+        "content_html".into(),
+        json!(html.cloned().unwrap_or_default()),
+    );
+    o.insert("content_text".into(), json!(p.text));
+    if let Some(summary) = &p.summary_text {
+        o.insert("summary".into(), json!(summary));
+    }
+    o.insert(
+        "date_published".into(),
+        json!(i.date.to_rfc3339_opts(SecondsFormat::Secs, true)),
+    );
+    o.insert(
+        "date_modified".into(),
+        json!(
+            i.modified
+                .max(i.date)
+                .to_rfc3339_opts(SecondsFormat::Secs, true)
+        ),
+    );
+    if let Some(author) = &i.author {
+        o.insert("authors".into(), json!([{ "name": author }]));
+    }
+    if !i.categories.is_empty() {
+        o.insert("tags".into(), json!(i.categories));
+    }
+    if !i.enclosures.is_empty() {
+        let attachments: Vec<Value> = i
+            .enclosures
+            .iter()
+            .map(|e| {
+                let mut a = Map::new();
+                a.insert("url".into(), json!(e.url));
+                a.insert(
+                    "mime_type".into(),
+                    json!(e.mime_type.as_deref().unwrap_or("application/octet-stream")),
+                );
+                if let Some(l) = e.length.filter(|l| *l > 0) {
+                    a.insert("size_in_bytes".into(), json!(l));
+                }
+                Value::Object(a)
+            })
+            .collect();
+        o.insert("attachments".into(), Value::Array(attachments));
+    }
+    o.insert(
+        "_tidings".into(),
+        json!({ "source": { "name": i.feed_name, "feed_url": i.feed_url } }),
+    );
+    Value::Object(o)
+}
