@@ -25,6 +25,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 cargo build --release -j2 -q
 BIN=$PWD/target/release/tidings
 WORK=$(mktemp -d)
+chmod 755 "$WORK"   # nginx workers run unprivileged and must read the document
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -71,7 +72,7 @@ mkdir -p "$WORK/www/feeds"
 curl -sf -o "$WORK/www/feeds/bench.xml" "$URL_T"
 N_PORT=$(free_port)
 cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
+worker_processes auto;
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log;
 events { worker_connections 1024; }

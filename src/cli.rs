@@ -7,9 +7,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use std::io::{BufRead, Write};
+
+use anyhow::Context as _;
+
 use crate::config::{self, Config};
-use crate::daemon;
 use crate::model::RefreshResult;
+use crate::store::Store;
+use crate::{daemon, membership};
 
 /// Where the config is looked for when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "/etc/tidings/tidings.toml";
@@ -42,6 +47,31 @@ enum Command {
         #[arg(long, short, default_value = DEFAULT_CONFIG)]
         config: PathBuf,
     },
+    /// Say whether a stored item is in an output, and which clauses matched which text.
+    Explain {
+        /// The TOML config file.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// The output's name.
+        #[arg(long)]
+        output: String,
+        /// The item: its link, or its id (urn:tidings:… as served).
+        item: String,
+    },
+    /// Evaluate an output's filter on items given as JSON lines; print one JSON
+    /// line per item: {"id", "matched", "reasons"}.
+    Filter {
+        /// The TOML config file.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// The output whose filter is used.
+        #[arg(long)]
+        output: String,
+        /// JSON lines with id, title, summary and optionally content, link, author,
+        /// categories, feed, published; `-` for standard input.
+        #[arg(long)]
+        jsonl: PathBuf,
+    },
 }
 
 /// Entry point used by `main`.
@@ -67,7 +97,75 @@ pub fn main() -> ExitCode {
         },
         Command::Run { config } => with_config(&config, |c| runtime()?.block_on(run(c))),
         Command::Once { config } => with_config(&config, |c| runtime()?.block_on(once(c))),
+        Command::Explain {
+            config,
+            output,
+            item,
+        } => with_config(&config, |c| explain(&c, &output, &item)),
+        Command::Filter {
+            config,
+            output,
+            jsonl,
+        } => with_config(&config, |c| filter(&c, &output, &jsonl)),
     }
+}
+
+fn output<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a crate::config::OutputConfig> {
+    config
+        .outputs
+        .iter()
+        .find(|o| o.name == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = config.outputs.iter().map(|o| o.name.as_str()).collect();
+            anyhow::anyhow!("no output named {name:?} (outputs: {})", names.join(", "))
+        })
+}
+
+fn explain(config: &Config, name: &str, query: &str) -> anyhow::Result<()> {
+    let out = output(config, name)?;
+    let store = Store::open(&config.daemon.database)?;
+    let item = store
+        .find_item(query)?
+        .ok_or_else(|| anyhow::anyhow!("no stored item has the id or link {query:?}"))?;
+    let member = if out.filter.is_some() {
+        Some(store.is_member(name, &item.uid)?)
+    } else {
+        None
+    };
+    for line in membership::explain_stored(config, out, &item, member, chrono::Utc::now()) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn filter(config: &Config, name: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    let out = output(config, name)?;
+    let rules = out.filter.as_ref().ok_or_else(|| {
+        anyhow::anyhow!("output {name:?} has no filter: every item of its feeds is in it")
+    })?;
+    let reader: Box<dyn std::io::BufRead> = if path.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file =
+            std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+        Box::new(std::io::BufReader::new(file))
+    };
+    let now = chrono::Utc::now();
+    let mut stdout = std::io::stdout().lock();
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("{}:{}", path.display(), n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let item: membership::JsonItem = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not a JSON item", path.display(), n + 1))?;
+        writeln!(
+            stdout,
+            "{}",
+            membership::judge_json(rules, config, &item, now)
+        )?;
+    }
+    Ok(())
 }
 
 fn with_config(path: &std::path::Path, f: impl FnOnce(Config) -> anyhow::Result<()>) -> ExitCode {

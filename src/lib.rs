@@ -19,6 +19,7 @@
 //! - [`filter`]: the filter language: parse, compile, evaluate, explain.
 //! - [`parse`]: feed-rs, guarded against its panics; its types stop there.
 //! - [`normalize`]: item identity and text clean-up.
+//! - [`extract`]: article pages → clean article HTML and text.
 //! - [`store`]: SQLite; the only module that knows SQL.
 //! - [`membership`]: which filtered outputs an item belongs to.
 //! - [`publish`]: the HTTP server and the renderers.
@@ -31,6 +32,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod extract;
 pub mod fetch;
 pub mod filter;
 pub mod membership;

@@ -160,3 +160,117 @@ pub fn verdicts(
         .collect();
     (names, matches)
 }
+
+/// One line of `tidings filter --jsonl`: an item as a user writes it to test a rule.
+#[derive(Debug, serde::Deserialize)]
+pub struct JsonItem {
+    /// Echoed back.
+    #[serde(default)]
+    pub id: serde_json::Value,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    link: String,
+    #[serde(default)]
+    author: String,
+    #[serde(default)]
+    categories: Vec<String>,
+    /// A feed name or URL from the config (its tags then apply), or any name.
+    #[serde(default)]
+    feed: String,
+    #[serde(default)]
+    published: Option<DateTime<Utc>>,
+}
+
+/// Evaluates `rules` on one JSON item; the feed's tags come from `config`.
+pub fn judge_json(
+    rules: &Rules,
+    config: &Config,
+    item: &JsonItem,
+    now: DateTime<Utc>,
+) -> serde_json::Value {
+    let feed = config
+        .feeds
+        .iter()
+        .find(|f| f.name == item.feed || f.url.as_str() == item.feed);
+    let no_tags = Vec::new();
+    let view = ItemView {
+        title: &item.title,
+        summary: &item.summary,
+        content: &item.content,
+        author: &item.author,
+        categories: &item.categories,
+        link: &item.link,
+        feed_name: feed.map_or(item.feed.as_str(), |f| f.name.as_str()),
+        feed_tags: feed.map_or(&no_tags, |f| &f.tags),
+        published: item.published,
+    };
+    let explanation = rules.explain(&view, now);
+    serde_json::json!({ "id": item.id, "matched": explanation.matched, "reasons": explanation.reasons })
+}
+
+/// Why a stored item is in an output or not, in words (`tidings explain`).
+pub fn explain_stored(
+    config: &Config,
+    output: &OutputConfig,
+    item: &StoredItem,
+    stored_member: Option<bool>,
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    let mut lines = vec![
+        format!("output:  {}", output.name),
+        format!(
+            "item:    {} <{}>",
+            item.title,
+            item.link.as_deref().unwrap_or("no link")
+        ),
+        format!("id:      urn:tidings:{}", item.uid),
+        format!("feed:    {}", item.feed_name),
+    ];
+    let selected = config
+        .feeds_of(output)
+        .any(|f| f.url.as_str() == item.feed_url);
+    if !selected {
+        lines.push(
+            "verdict: out: the output does not draw on this item's feed (see its `from`)".into(),
+        );
+        return lines;
+    }
+    let Some(rules) = &output.filter else {
+        lines.push(
+            "verdict: in: the output has no filter, so every item of its feeds is in it".into(),
+        );
+        return lines;
+    };
+    let tags = config
+        .feeds
+        .iter()
+        .find(|f| f.url.as_str() == item.feed_url)
+        .map(|f| f.tags.clone())
+        .unwrap_or_default();
+    let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
+    let explanation = rules.explain(&stored_item_view(item, &text, &tags), now);
+    lines.push(format!(
+        "verdict: {}",
+        if explanation.matched {
+            "in: the filter matches"
+        } else {
+            "out: the filter does not match"
+        }
+    ));
+    if let Some(member) = stored_member
+        && member != explanation.matched
+    {
+        lines.push(format!(
+            "note:    the stored verdict says {}; it is refreshed when the daemon next starts or reloads",
+            if member { "in" } else { "out" }
+        ));
+    }
+    lines.push("why:".into());
+    lines.extend(explanation.reasons.iter().map(|r| format!("  - {r}")));
+    lines
+}

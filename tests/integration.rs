@@ -7,6 +7,8 @@ mod support;
 mod cli;
 mod clients;
 mod daemon;
+mod extraction;
+mod filters;
 mod outputs;
 mod polling;
 mod service;

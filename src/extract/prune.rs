@@ -1,0 +1,199 @@
+//! Attribute-driven pruning of boilerplate blocks (used on the whole page
+//! before container scoring, and again on the extracted container).
+//!
+//! Removes hidden elements and blocks whose tag, role, class or id mark them
+//! as furniture (share bars, related/teaser lists, newsletter boxes, comment
+//! threads, ads, navigation, footers, font-size widgets, "go top" links) and
+//! short metadata blocks (captions, credits, bylines, dates, tags). A guard
+//! keeps any block that holds a large share of the prose: an article wrapper
+//! carrying an unlucky class such as `post has-comments` survives.
+
+use std::collections::HashMap;
+
+use dom_query::{Document, NodeId, NodeRef};
+
+use super::hints::{self, CAPTION_MAX_CHARS, Hint, META_MAX_CHARS};
+
+/// Paragraph text ("prose") statistics used by the guard.
+struct Prose {
+    /// Total characters in prose paragraphs below the root.
+    total: usize,
+    /// Prose characters below each ancestor of a prose paragraph.
+    below: HashMap<NodeId, usize>,
+}
+
+impl Prose {
+    /// One pass over the paragraphs below `root`; each prose paragraph adds
+    /// its length to all of its ancestors up to `root`.
+    fn measure(root: &NodeRef) -> Self {
+        let mut below: HashMap<NodeId, usize> = HashMap::new();
+        let mut total = 0;
+        for d in root.descendants_it() {
+            if d.is_element() && d.node_name().is_some_and(|n| &*n == "p") {
+                let t = hints::text_len(&d);
+                if t >= PROSE_MIN && (hints::link_text_len(&d) as f32) < 0.5 * t as f32 {
+                    total += t;
+                    *below.entry(d.id).or_default() += t;
+                    for a in d.ancestors_it(None) {
+                        if a.id == root.id {
+                            break;
+                        }
+                        *below.entry(a.id).or_default() += t;
+                    }
+                }
+            }
+        }
+        Prose { total, below }
+    }
+
+    fn of(&self, node: &NodeRef) -> usize {
+        self.below.get(&node.id).copied().unwrap_or(0)
+    }
+}
+
+/// A run of text counts as prose when it has at least this many characters.
+const PROSE_MIN: usize = 80;
+
+/// True when `node` holds enough of the prose that removing it would be
+/// more likely to lose the article than to drop boilerplate.
+fn holds_prose(node: &NodeRef, prose: &Prose, share: f32) -> bool {
+    if prose.total == 0 {
+        return hints::text_len(node) > 1500;
+    }
+    prose.of(node) as f32 > share * prose.total as f32
+}
+
+/// True for a small wrapper around a quoted post: it holds a `<blockquote>`
+/// with real text and little else.
+fn is_embedded_quote(node: &NodeRef) -> bool {
+    let total = hints::text_len_capped(node, 1500);
+    if total > 1500 {
+        return false;
+    }
+    node.descendants_it().any(|d| {
+        d.is_element() && d.node_name().is_some_and(|n| &*n == "blockquote") && {
+            let t = hints::text_len(&d);
+            t >= 40 && t * 10 >= total * 7 && hints::link_density(&d) < 0.5
+        }
+    })
+}
+
+fn is_heading(n: &NodeRef) -> bool {
+    n.node_name()
+        .is_some_and(|t| matches!(&*t, "h2" | "h3" | "h4" | "h5" | "h6"))
+}
+
+/// A block whose first child is a heading announcing related stories or
+/// comments ("You may also like", `class="related-posts-title"`) is such a
+/// section as a whole, however much text the teasers inside carry.
+fn headed_by_related(node: &NodeRef) -> bool {
+    let Some(first) = node.first_element_child() else {
+        return false;
+    };
+    if !is_heading(&first) {
+        return false;
+    }
+    let says = hints::hint(&first) == Hint::Boiler
+        || super::lines::is_section_label(&super::text::squash(&first.text()));
+    says && !node
+        .descendants_it()
+        .any(|d| d.is_element() && d.node_name().is_some_and(|n| &*n == "h1"))
+}
+
+fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
+    if headed_by_related(node) {
+        return true;
+    }
+    match hints::hint(node) {
+        Hint::None => false,
+        Hint::Hidden => !holds_prose(node, prose, 0.3),
+        Hint::Caption => {
+            hints::text_len_capped(node, CAPTION_MAX_CHARS) <= CAPTION_MAX_CHARS
+                && count_tag(node, "p") <= 1
+                && !holds_prose(node, prose, 0.1)
+        }
+        Hint::Meta => {
+            hints::text_len_capped(node, META_MAX_CHARS) <= META_MAX_CHARS
+                && count_tag(node, "p") <= 1
+                && !holds_prose(node, prose, 0.1)
+        }
+        Hint::Boiler => {
+            if is_embedded_quote(node) {
+                // Embedded posts (tweets, Instagram captions) wrapped in
+                // "social-embed" containers are quoted article content. Drop
+                // the misleading class so the scorer does not discard it.
+                node.remove_attr("class");
+                node.remove_attr("id");
+                return false;
+            }
+            // Little prose: furniture. Most of the prose: the article wrapper
+            // with an unlucky class. In between, links decide.
+            if !holds_prose(node, prose, 0.25) {
+                return true;
+            }
+            if holds_prose(node, prose, 0.5) {
+                return false;
+            }
+            hints::link_density(node) > 0.5
+        }
+    }
+}
+
+fn count_tag(node: &NodeRef, tag: &str) -> usize {
+    node.descendants_it()
+        .filter(|d| d.is_element() && d.node_name().is_some_and(|n| &*n == tag))
+        .count()
+}
+
+/// Prunes boilerplate below `root` (never `root` itself).
+pub(crate) fn prune_below(root: &NodeRef) {
+    let prose = Prose::measure(root);
+    let mut stack: Vec<NodeRef> = root.element_children();
+    stack.reverse();
+    let mut steps = 0usize;
+    while let Some(node) = stack.pop() {
+        steps += 1;
+        if steps > 200_000 {
+            break;
+        }
+        if should_remove(&node, &prose) {
+            node.remove_from_parent();
+            continue;
+        }
+        let mut kids = node.element_children();
+        kids.reverse();
+        stack.extend(kids);
+    }
+}
+
+/// Embedded posts (tweets etc.) are blockquotes whose permalinks and
+/// shortened URLs are links; the container scorer treats such link density as
+/// navigation and drops them. Quoted text is content, so links inside
+/// substantial blockquotes are unwrapped (their text stays).
+fn unlink_quotes(root: &NodeRef) {
+    for q in root.descendants() {
+        if !(q.is_element() && q.node_name().is_some_and(|n| &*n == "blockquote")) {
+            continue;
+        }
+        let t = hints::text_len(&q);
+        if t >= 40 && hints::link_density(&q) < 0.6 {
+            // Replaces each <a> by its children (`unwrap_node` would remove
+            // the link's *parent* instead).
+            q.strip_elements(&["a"]);
+        }
+    }
+}
+
+/// Pre-cleans the whole page (the `<body>`) before container scoring.
+pub(crate) fn prune_page(doc: &Document, layers: super::Layers) {
+    let body = doc.select("body");
+    if let Some(b) = body.nodes().first() {
+        unlink_quotes(b);
+        if layers.teasers {
+            super::teasers::remove_card_groups(b, 3);
+        }
+        if layers.pre_prune {
+            prune_below(b);
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Filtered outputs: rules stored at ingest, re-evaluated when they change,
+//! explained, tested on JSON lines, and the shipped example measured.
+
+use std::process::Command;
+
+use crate::support::*;
+
+const TERMS: &str = r#"
+[terms]
+places = ["Korea*", "Seoul", "Busan", "Tokyo", "Beijing", "Japan*", "China", "한국", "서울", "베이징", "日本", "韓国", "中国", "北京", "首尔"]
+diplomacy = ["foreign minister*", "envoy*", "summit", "talks", "외교장관", "회담", "首脳会談", "会談", "外长", "会谈", "会见"]
+"#;
+
+fn config_with_filter(server: &FeedServer, filter: &str) -> String {
+    format!(
+        "[daemon]\ndatabase = \"t.db\"\n\
+         [[feed]]\nurl = \"{}\"\nname = \"Korea Wire\"\ntags = [\"korea\"]\n\
+         [[feed]]\nurl = \"{}\"\nname = \"Japan Desk\"\n\
+         [[feed]]\nurl = \"{}\"\nname = \"Asia Wire\"\n\
+         [[output]]\nname = \"diplomacy\"\nfilter = '''\n{filter}\n'''\n\
+         [[output]]\nname = \"all\"\n{TERMS}",
+        server.url("korea.xml"),
+        server.url("japan.atom"),
+        server.url("wire.xml")
+    )
+}
+
+async fn titles(
+    config: &tidings::config::Config,
+    store: tidings::store::Store,
+    output: &str,
+) -> Vec<String> {
+    let base = start_publish(config, store).await;
+    let body = client()
+        .get(format!("{base}/feeds/{output}.xml"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let mut t: Vec<String> = served_items(&body).into_iter().map(|i| i.1).collect();
+    t.sort();
+    t
+}
+
+async fn fixture_server() -> FeedServer {
+    let server = FeedServer::start().await;
+    server.set(
+        "korea.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
+    );
+    server.set(
+        "japan.atom",
+        Resource::feed(fixture("feeds/japan-atom.xml"), None),
+    );
+    server.set(
+        "wire.xml",
+        Resource::feed(fixture("feeds/wire-fulltext.xml"), None),
+    );
+    server
+}
+
+#[tokio::test]
+async fn a_filtered_output_serves_matching_items_and_follows_rule_changes() {
+    let server = fixture_server().await;
+    let t = write_config(&config_with_filter(
+        &server,
+        "any(@places) and any(@diplomacy)",
+    ));
+    let config = load(&t);
+    let ctx = tidings::daemon::context(&config).await.unwrap();
+    tidings::daemon::once_with(&ctx, &config).await;
+    assert_eq!(
+        titles(&config, ctx.store.clone(), "diplomacy").await,
+        [
+            "Seoul and Tokyo foreign ministers meet in Busan",
+            "Tokyo & Beijing resume dialogue",
+            "中国外长在首尔会见韩国外长",
+            "日中首脳が北京で会談、関係改善を確認",
+            "日本と韓国、首脳会談で協力確認",
+            "서울·베이징 외교장관 회담",
+        ]
+        .map(String::from)
+        .to_vec()
+        .into_iter()
+        .filter(|t| t != "Tokyo & Beijing resume dialogue")
+        .collect::<Vec<_>>(),
+        "matched at ingest (\"dialogue\" is not in the diplomacy list)"
+    );
+    assert_eq!(
+        titles(&config, ctx.store.clone(), "all").await.len(),
+        11,
+        "unfiltered output unchanged"
+    );
+
+    // The rule changes: stored items are re-evaluated when the config is next
+    // loaded by the daemon (start-up or SIGHUP), without polling again.
+    std::fs::write(
+        &t.path,
+        config_with_filter(&server, "title:(Tokyo or Seoul) and not feed:korea"),
+    )
+    .unwrap();
+    let changed = load(&t);
+    let ctx2 = tidings::daemon::context(&changed).await.unwrap();
+    assert_eq!(
+        titles(&changed, ctx2.store.clone(), "diplomacy").await,
+        ["Tokyo & Beijing resume dialogue"]
+    );
+}
+
+#[tokio::test]
+async fn explain_names_the_clauses_and_words_that_matched() {
+    let server = fixture_server().await;
+    let t = write_config(&config_with_filter(
+        &server,
+        "any(@places) and any(@diplomacy)",
+    ));
+    let config = load(&t);
+    let ctx = tidings::daemon::context(&config).await.unwrap();
+    tidings::daemon::once_with(&ctx, &config).await;
+    let link = server.url("news/1001");
+    let path = t.path.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .args(["explain", "--output", "diplomacy", "--config"])
+            .arg(&path)
+            .arg(&link)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("verdict: in"), "{text}");
+    assert!(
+        text.contains("Busan") && text.contains("foreign minister"),
+        "the matched words are shown:\n{text}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["explain", "--output", "diplomacy", "--config"])
+        .arg(&t.path)
+        .arg("https://nowhere.example/x")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no stored item"));
+}
+
+#[test]
+fn a_mistake_in_a_rule_is_placed_inside_the_rule() {
+    let t = write_config(&format!(
+        "[[feed]]\nurl = \"https://a.example/rss\"\n[[output]]\nname = \"o\"\nfilter = '''\nany(@places) and\n  title:(summit or @nope)\n'''\n{TERMS}"
+    ));
+    let out = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["check", "--config"])
+        .arg(&t.path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}:7:20: filter of output \"o\": ",
+            t.path.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("@nope") && err.contains("places"),
+        "names the defined lists: {err}"
+    );
+    assert!(err.contains("7 |   title:(summit or @nope)"), "{err}");
+    assert!(
+        err.contains("  |                    ^^^^^"),
+        "caret under @nope: {err}"
+    );
+}
+
+#[test]
+fn the_shipped_example_filter_meets_its_targets_on_filter_dev() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let items = root.join("../shared/filter-dev/items.jsonl");
+    assert!(
+        items.exists(),
+        "this test needs ../shared/filter-dev/items.jsonl (the shared folder beside the repository)"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["filter", "--output", "northeast-asia-diplomacy", "--config"])
+        .arg(root.join("config/tidings.toml"))
+        .arg("--jsonl")
+        .arg(&items)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let labels: std::collections::HashMap<String, i64> = std::fs::read_to_string(&items)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["label"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    let mut lines = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        lines += 1;
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["reasons"].is_array());
+        let label = labels[v["id"].as_str().unwrap()];
+        match (v["matched"].as_bool().unwrap(), label) {
+            (true, 1) => tp += 1,
+            (true, _) => fp += 1,
+            (false, 1) => fn_ += 1,
+            _ => {}
+        }
+    }
+    assert_eq!(lines, labels.len(), "one JSON line per item");
+    let precision = tp as f64 / (tp + fp).max(1) as f64;
+    let recall = tp as f64 / (tp + fn_).max(1) as f64;
+    println!(
+        "filter-dev: precision {precision:.3}, recall {recall:.3} ({tp} tp, {fp} fp, {fn_} fn)"
+    );
+    assert!(
+        precision >= 0.95 && recall >= 0.90,
+        "precision {precision:.3}, recall {recall:.3}"
+    );
+}
