@@ -266,6 +266,7 @@ fn reevaluate(items: &[Item], rules: &tidings::filter::Rules) -> Result<(), Stri
             items: &new,
             filters: &[],
             matches: &[],
+            full_text: false,
         };
         store
             .record_refresh(

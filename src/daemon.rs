@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
 use crate::config::{self, Config};
-use crate::fetch::{FetchSettings, Fetcher};
+use crate::fetch::{FetchSettings, Fetcher, PageFetcher};
 use crate::membership::{self, Filters};
 use crate::model::RefreshReport;
 use crate::pipeline::{self, Context};
@@ -48,11 +48,22 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
             .try_for_each(|(url, name)| s.ensure_feed(&FeedRef { url, name }, now))
     })
     .await?;
+    let pages = PageFetcher::new(
+        &FetchSettings {
+            timeout: config.daemon.timeout,
+            connect_timeout: config.daemon.connect_timeout,
+            max_bytes: config.daemon.max_page_bytes,
+        },
+        config.daemon.per_host_concurrency,
+        config.daemon.allow_private_articles,
+    )?;
     let ctx = Context {
         fetcher,
         store,
         max_items_per_feed: config.daemon.max_items_per_feed,
         filters: Filters::new(config),
+        pages,
+        sites: Arc::new(std::sync::RwLock::new(Arc::new(config.sites.clone()))),
     };
     sync_memberships(&ctx, config).await?;
     Ok(ctx)
@@ -259,6 +270,7 @@ async fn reload(
     }
     let plan = plan(&ctx.store, &new).await?;
     ctx.filters.set(&new);
+    *ctx.sites.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new.sites.clone());
     sync_memberships(ctx, &new).await?;
     plans.send(plan).await.context("scheduler stopped")?;
     state.update(&new);

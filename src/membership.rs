@@ -274,3 +274,26 @@ pub fn explain_stored(
     lines.extend(explanation.reasons.iter().map(|r| format!("  - {r}")));
     lines
 }
+
+/// For one stored item of `feed`: the filtered outputs drawing on the feed and
+/// the indices of those whose rules match (after its full text arrived).
+pub fn verdicts_stored(
+    filters: &[OutputFilter],
+    feed: &FeedConfig,
+    item: &StoredItem,
+    now: DateTime<Utc>,
+) -> (Vec<String>, Vec<usize>) {
+    let relevant: Vec<&OutputFilter> = filters
+        .iter()
+        .filter(|f| f.feeds.contains(feed.url.as_str()))
+        .collect();
+    let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
+    let view = stored_item_view(item, &text, &feed.tags);
+    let matched = relevant
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rules.matches(&view, now))
+        .map(|(i, _)| i)
+        .collect();
+    (relevant.iter().map(|f| f.name.clone()).collect(), matched)
+}

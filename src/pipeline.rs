@@ -12,8 +12,13 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::config::FeedConfig;
 use crate::fetch::Fetcher;
+use std::sync::{Arc, RwLock};
+
+use crate::extract::{self, SiteRule};
+use crate::fetch::PageFetcher;
 use crate::membership::{self, Filters};
 use crate::model::{FetchOutcome, RefreshReport, RefreshResult};
+use crate::publish::html_to_text;
 use crate::store::{self, FeedRef, Refresh, Store};
 use crate::{normalize, parse};
 
@@ -28,7 +33,14 @@ pub struct Context {
     pub max_items_per_feed: usize,
     /// The outputs' compiled filters, evaluated at ingest.
     pub filters: Filters,
+    /// The client for article pages (private-address guard, per-host cap).
+    pub pages: PageFetcher,
+    /// `[[site]]` extraction rules; replaced on reload.
+    pub sites: Arc<RwLock<Arc<Vec<SiteRule>>>>,
 }
+
+/// Articles fetched per feed refresh, at most (the rest wait for the next poll).
+const ARTICLES_PER_REFRESH: usize = 20;
 
 /// Polls one feed and stores what it brings. Never fails: the outcome, including
 /// any error, is in the report (and in the feed's stored state).
@@ -135,6 +147,7 @@ async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure>
     let max_items = ctx.max_items_per_feed;
     let filters = ctx.filters.current();
     let feed_config = feed.clone();
+    let full_text = feed.full_text;
     let (parsed, items, (names, matches)) = tokio::task::spawn_blocking(move || {
         let parsed = parse::feed(&body.bytes, &body.final_url, max_items)?;
         let items = normalize::entries(&parsed);
@@ -159,6 +172,7 @@ async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure>
             items: &items,
             filters: &names,
             matches: &matches,
+            full_text,
         };
         store.record_refresh(
             &FeedRef {
@@ -171,5 +185,88 @@ async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure>
     })
     .await
     .map_err(|e| Failure::new(Some(status), e))?;
+    if feed.full_text {
+        extract_pending(ctx, feed).await;
+    }
     Ok(RefreshResult::Stored(counts))
+}
+
+/// Fetches and extracts the article of each item waiting for it. A failure is
+/// recorded on the item (and logged); the feed's own content is kept.
+async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
+    let (store, url) = (ctx.store.clone(), feed.url.to_string());
+    let pending = match store::blocking(move || {
+        store.pending_extractions(&url, ARTICLES_PER_REFRESH)
+    })
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => {
+            warn!(error = %e, "cannot list items waiting for full text");
+            return;
+        }
+    };
+    for (item_id, item) in pending {
+        let Some(link) = item.link.clone() else {
+            continue;
+        };
+        let (article, outcome) = match article_for(ctx, &item, &link).await {
+            Ok(article) => (Some(article), "ok".to_string()),
+            Err(reason) => (None, reason),
+        };
+        if article.is_some() {
+            info!(%link, "full text extracted");
+        } else {
+            warn!(%link, reason = %outcome, "full text not used; keeping the feed's content");
+        }
+        let mut updated = item.clone();
+        if let Some((html, _)) = &article {
+            updated.content = Some(html.clone());
+        }
+        let (names, matched) =
+            membership::verdicts_stored(&ctx.filters.current(), feed, &updated, Utc::now());
+        let store = ctx.store.clone();
+        let recorded = store::blocking(move || {
+            let article = article.as_ref().map(|(h, t)| (h.as_str(), t.as_str()));
+            store.record_extraction(item_id, &link, article, &outcome, &names, &matched)
+        })
+        .await;
+        if let Err(e) = recorded {
+            warn!(error = %e, "cannot store the extraction result");
+        }
+    }
+}
+
+/// The article's (HTML, text), or why it is not used.
+async fn article_for(
+    ctx: &Context,
+    item: &crate::model::StoredItem,
+    link: &str,
+) -> Result<(String, String), String> {
+    let url = url::Url::parse(link).map_err(|e| format!("failed: bad link: {e}"))?;
+    let page = ctx
+        .pages
+        .fetch(&url)
+        .await
+        .map_err(|e| format!("failed: {e}"))?;
+    let sites = ctx.sites.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let feed_html = item
+        .content
+        .clone()
+        .or_else(|| item.summary.clone())
+        .unwrap_or_default();
+    tokio::task::spawn_blocking(move || {
+        let html = extract::decode_html(&page.bytes, page.content_type.as_deref());
+        let article = extract::article(&html, &page.final_url, &sites).map_err(|e| format!("failed: {e}"))?;
+        let feed_chars = html_to_text(&feed_html).chars().count();
+        let article_chars = article.text.chars().count();
+        if article_chars <= feed_chars {
+            return Err(format!(
+                "kept the feed's content: the article text ({article_chars} characters) is not longer than the feed's ({feed_chars})"
+            ));
+        }
+        Ok((article.html, article.text))
+    })
+    .await
+    .map_err(|e| format!("failed: extractor task: {e}"))?
 }

@@ -230,6 +230,7 @@ mod tests {
             name: url.into(),
             tags: vec![],
             schedule: Schedule::parse(schedule).unwrap(),
+            full_text: false,
         }
     }
 

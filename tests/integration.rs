@@ -9,6 +9,7 @@ mod clients;
 mod daemon;
 mod extraction;
 mod filters;
+mod fulltext;
 mod outputs;
 mod polling;
 mod service;

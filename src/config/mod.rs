@@ -33,6 +33,8 @@ pub struct Config {
     pub outputs: Vec<OutputConfig>,
     /// `[terms]`: named term lists the filters refer to.
     pub terms: crate::filter::TermLists,
+    /// `[[site]]`: per-domain extraction rules, used before the generic extractor.
+    pub sites: Vec<crate::extract::SiteRule>,
 }
 
 /// `[daemon]` settings, with defaults applied.
@@ -56,6 +58,13 @@ pub struct DaemonConfig {
     pub max_feed_bytes: usize,
     /// Most entries taken from one feed document.
     pub max_items_per_feed: usize,
+    /// Largest article page accepted (bytes, after decompression).
+    pub max_page_bytes: usize,
+    /// Article pages fetched from one host at the same time, at most.
+    pub per_host_concurrency: usize,
+    /// Fetch article pages that resolve to loopback/private/link-local addresses
+    /// (off by default: article links come from third parties).
+    pub allow_private_articles: bool,
 }
 
 /// One `[[feed]]`.
@@ -69,6 +78,8 @@ pub struct FeedConfig {
     pub tags: Vec<String>,
     /// When it is polled: its own `schedule`, else the daemon's.
     pub schedule: Schedule,
+    /// Fetch each new item's article page and publish its full text.
+    pub full_text: bool,
 }
 
 /// One `[[output]]`.
@@ -312,12 +323,14 @@ impl Validator<'_> {
             .into_iter()
             .filter_map(|o| self.output(o, &feeds, &terms, &mut seen_names))
             .collect();
+        let sites = raw.site.into_iter().filter_map(|s| self.site(s)).collect();
         Config {
             path: path.to_path_buf(),
             daemon,
             feeds,
             outputs,
             terms,
+            sites,
         }
     }
 
@@ -384,6 +397,19 @@ impl Validator<'_> {
                 1..=100_000,
                 1000,
             ) as usize,
+            max_page_bytes: self.positive(
+                &raw.max_page_bytes,
+                "max_page_bytes",
+                1024..=1 << 30,
+                5 << 20,
+            ) as usize,
+            per_host_concurrency: self.positive(
+                &raw.per_host_concurrency,
+                "per_host_concurrency",
+                1..=64,
+                2,
+            ) as usize,
+            allow_private_articles: raw.allow_private_articles.unwrap_or(false),
         }
     }
 
@@ -474,6 +500,35 @@ impl Validator<'_> {
                 .map(|t| t.into_inner().trim().to_string())
                 .collect(),
             schedule,
+            full_text: raw.full_text.unwrap_or(false),
+        })
+    }
+
+    fn site(&mut self, raw: raw::RawSite) -> Option<crate::extract::SiteRule> {
+        let domain = raw
+            .domain
+            .get_ref()
+            .trim()
+            .trim_start_matches('.')
+            .to_ascii_lowercase();
+        if domain.is_empty() || domain.contains('/') || domain.contains(':') {
+            self.report(&raw.domain, "site domain must be a host name such as \"koreatimes.co.kr\" (subdomains match too)");
+            return None;
+        }
+        let mut ok = true;
+        for selector in raw.body.iter().chain(raw.remove.iter()) {
+            if let Err(e) = dom_query::Matcher::new(selector.get_ref()) {
+                self.report(
+                    selector,
+                    format!("invalid CSS selector {:?}: {e:?}", selector.get_ref()),
+                );
+                ok = false;
+            }
+        }
+        ok.then(|| crate::extract::SiteRule {
+            domain,
+            body: raw.body.map(Spanned::into_inner),
+            remove: raw.remove.into_iter().map(Spanned::into_inner).collect(),
         })
     }
 

@@ -16,6 +16,18 @@ pub struct RawConfig {
     pub output: Vec<RawOutput>,
     #[serde(default)]
     pub terms: std::collections::BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub site: Vec<RawSite>,
+}
+
+/// One `[[site]]`: extraction rules for a domain.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSite {
+    pub domain: Spanned<String>,
+    pub body: Option<Spanned<String>>,
+    #[serde(default)]
+    pub remove: Vec<Spanned<String>>,
 }
 
 /// `[daemon]`.
@@ -31,6 +43,9 @@ pub struct RawDaemon {
     pub connect_timeout_secs: Option<Spanned<i64>>,
     pub max_feed_bytes: Option<Spanned<i64>>,
     pub max_items_per_feed: Option<Spanned<i64>>,
+    pub max_page_bytes: Option<Spanned<i64>>,
+    pub per_host_concurrency: Option<Spanned<i64>>,
+    pub allow_private_articles: Option<bool>,
 }
 
 /// One `[[feed]]`.
@@ -42,6 +57,7 @@ pub struct RawFeed {
     #[serde(default)]
     pub tags: Vec<Spanned<String>>,
     pub schedule: Option<Spanned<String>>,
+    pub full_text: Option<bool>,
 }
 
 /// One `[[output]]`.

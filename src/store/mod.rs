@@ -82,6 +82,9 @@ pub struct Refresh<'a> {
     pub filters: &'a [String],
     /// Per item (parallel to `items`): indices into `filters` whose rules match.
     pub matches: &'a [Vec<usize>],
+    /// The feed wants full text: new items (and items whose link changed) are
+    /// marked for extraction.
+    pub full_text: bool,
 }
 
 /// Handle to the database. Cheap to clone; share it between tasks.
@@ -395,6 +398,68 @@ impl Store {
         Ok((evaluated, matched.len()))
     }
 
+    /// Items of a feed waiting for their article page, newest first (at most `limit`).
+    pub fn pending_extractions(
+        &self,
+        feed_url: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, StoredItem)>, StoreError> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT i.id, {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE f.url = ?1 AND i.extraction = 'pending' AND i.link IS NOT NULL
+                 ORDER BY i.sort_time DESC LIMIT {limit}"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([feed_url], |r| Ok((r.get(0)?, stored_item_at(r, 1)?)))?;
+            rows.collect()
+        })
+    }
+
+    /// Records the outcome of an item's extraction: the article (when it is
+    /// used), what happened, and the item's filtered-output memberships
+    /// re-evaluated on the full text, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_extraction(
+        &self,
+        item_id: i64,
+        link: &str,
+        article: Option<(&str, &str)>,
+        outcome: &str,
+        filters: &[String],
+        matched: &[usize],
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "UPDATE items SET article_html = coalesce(?2, article_html), article_text = coalesce(?3, article_text),
+                     extraction = ?4, extracted_link = ?5, modified = CASE WHEN ?2 IS NULL THEN modified ELSE ?6 END
+                 WHERE id = ?1",
+                params![item_id, article.map(|a| a.0), article.map(|a| a.1), outcome, link, unix(Utc::now())],
+            )?;
+            for (i, output) in filters.iter().enumerate() {
+                if matched.contains(&i) {
+                    tx.execute("INSERT OR IGNORE INTO memberships (output, item_id) VALUES (?1, ?2)", params![output, item_id])?;
+                } else {
+                    tx.execute("DELETE FROM memberships WHERE output = ?1 AND item_id = ?2", params![output, item_id])?;
+                }
+            }
+            tx.commit()
+        })?;
+        self.changes.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// What happened to an item's extraction (`off`, `pending`, `ok`, or a reason).
+    pub fn extraction_of(&self, uid: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT extraction FROM items WHERE uid = ?1", [uid], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+    }
+
     /// An item by public id (`urn:tidings:…` or the bare hex), link or canonical link.
     pub fn find_item(&self, query: &str) -> Result<Option<StoredItem>, StoreError> {
         let uid = query.trim().trim_start_matches("urn:tidings:");
@@ -456,7 +521,8 @@ impl Store {
 }
 
 /// The columns `stored_item` reads, in order (items `i` joined with feeds `f`).
-const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, i.content, i.author,
+// The full text, when extracted, stands in for the feed's content.
+const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, coalesce(i.article_html, i.content), i.author,
     i.categories, i.sort_time, i.modified, i.canonical_link, i.enclosures, i.first_seen";
 
 fn stored_item(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
@@ -533,13 +599,15 @@ fn upsert_items(
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, content, author,
              categories, published, updated, first_seen, modified, sort_time, content_hash,
-             canonical_link, enclosures)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)",
+             canonical_link, enclosures, extraction)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
              author = ?7, categories = ?8, published = ?9, updated = ?10, modified = ?11,
-             sort_time = ?12, content_hash = ?13, canonical_link = ?14, enclosures = ?15
+             sort_time = ?12, content_hash = ?13, canonical_link = ?14, enclosures = ?15,
+             extraction = CASE WHEN ?16 AND ?3 IS NOT NULL AND (extracted_link IS NULL OR extracted_link <> ?3)
+                               THEN 'pending' ELSE extraction END
          WHERE id = ?1",
     )?;
     for (index, item) in items.iter().enumerate() {
@@ -570,6 +638,11 @@ fn upsert_items(
                     item.content_hash,
                     item.canonical_link,
                     enclosures,
+                    if refresh.full_text && item.link.is_some() {
+                        "pending"
+                    } else {
+                        "off"
+                    },
                 ])?;
                 set_memberships(tx.last_insert_rowid(), index)?;
                 counts.new += 1;
@@ -592,6 +665,7 @@ fn upsert_items(
                     item.content_hash,
                     item.canonical_link,
                     enclosures,
+                    refresh.full_text,
                 ])?;
                 set_memberships(id, index)?;
                 counts.updated += 1;

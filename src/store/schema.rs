@@ -64,6 +64,15 @@ const MIGRATIONS: &[&str] = &[
         evaluated   INTEGER NOT NULL
     );
     "#,
+    // 4: full text. extraction NULL = pending; otherwise what happened (ok, kept
+    // the feed's content and why, failed and why, off).
+    r#"
+    ALTER TABLE items ADD COLUMN article_html TEXT;
+    ALTER TABLE items ADD COLUMN article_text TEXT;
+    ALTER TABLE items ADD COLUMN extraction TEXT NOT NULL DEFAULT 'off';
+    ALTER TABLE items ADD COLUMN extracted_link TEXT;
+    CREATE INDEX items_pending_extraction ON items (feed_id) WHERE extraction = 'pending';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -37,6 +37,7 @@ fn refresh(items: &[NewItem]) -> Refresh<'_> {
         items,
         filters: &[],
         matches: &[],
+        full_text: false,
     }
 }
 

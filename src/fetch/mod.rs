@@ -5,6 +5,8 @@
 //! [`FetchOutcome`] or a [`FetchError`] that says what went wrong in words a user
 //! can act on.
 
+mod pages;
+
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -13,6 +15,8 @@ use reqwest::header::{
 };
 
 use crate::model::{FetchOutcome, FetchedBody, Validators};
+
+pub use pages::{Page, PageFetcher, is_private};
 
 /// The `User-Agent` every request carries.
 pub const USER_AGENT: &str = concat!(
@@ -132,7 +136,7 @@ impl Fetcher {
         }
         let content_type = header(headers, CONTENT_TYPE);
         let final_url = response.url().clone();
-        let bytes = self.read_capped(response).await?;
+        let bytes = read_capped(response, self.max_bytes).await?;
         Ok(FetchOutcome::Fetched(FetchedBody {
             status: status.as_u16(),
             bytes,
@@ -141,25 +145,22 @@ impl Fetcher {
             content_type,
         }))
     }
+}
 
-    /// Reads the body chunk by chunk, counting decompressed bytes, and stops at the cap
-    /// (`Content-Length` says nothing about a compressed body's real size).
-    async fn read_capped(&self, response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
-        let mut body = Vec::new();
-        let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| {
-                FetchError::Transport(format!("reading the body: {}", innermost(&e)))
-            })?;
-            if body.len() + chunk.len() > self.max_bytes {
-                return Err(FetchError::TooLarge {
-                    limit: self.max_bytes,
-                });
-            }
-            body.extend_from_slice(&chunk);
+/// Reads the body chunk by chunk, counting decompressed bytes, and stops at the cap
+/// (`Content-Length` says nothing about a compressed body's real size).
+async fn read_capped(response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, FetchError> {
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| FetchError::Transport(format!("reading the body: {}", innermost(&e))))?;
+        if body.len() + chunk.len() > max_bytes {
+            return Err(FetchError::TooLarge { limit: max_bytes });
         }
-        Ok(body)
+        body.extend_from_slice(&chunk);
     }
+    Ok(body)
 }
 
 fn header(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {

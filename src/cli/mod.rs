@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod extract;
+
 use std::io::{BufRead, Write};
 
 use anyhow::Context as _;
@@ -58,6 +60,33 @@ enum Command {
         /// The item: its link, or its id (urn:tidings:… as served).
         item: String,
     },
+    /// Extract the article from pages (files or http(s) URLs).
+    Extract {
+        /// The page URL for file inputs (resolves links; selects site rules).
+        #[arg(long)]
+        url: Option<String>,
+        /// What to print.
+        #[arg(long, value_enum, default_value = "text")]
+        format: extract::Format,
+        /// Write <input file stem>.txt (.html, .json) per input into DIR.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+        /// Site rules from this config's [[site]] tables.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// JSON mapping file stems to {"url": …}, for many file inputs at once.
+        #[arg(long, hide = true)]
+        url_map: Option<PathBuf>,
+        /// Extract each input N times (timing).
+        #[arg(long, hide = true, default_value_t = 1)]
+        repeat: usize,
+        /// Run dom_smoothie alone instead (benchmark reference).
+        #[arg(long, hide = true)]
+        baseline: bool,
+        /// Files (.gz is decompressed) or http(s) URLs.
+        #[arg(required = true)]
+        inputs: Vec<String>,
+    },
     /// Evaluate an output's filter on items given as JSON lines; print one JSON
     /// line per item: {"id", "matched", "reasons"}.
     Filter {
@@ -97,6 +126,43 @@ pub fn main() -> ExitCode {
         },
         Command::Run { config } => with_config(&config, |c| runtime()?.block_on(run(c))),
         Command::Once { config } => with_config(&config, |c| runtime()?.block_on(once(c))),
+        Command::Extract {
+            url,
+            format,
+            out_dir,
+            config,
+            url_map,
+            repeat,
+            baseline,
+            inputs,
+        } => {
+            let sites = match config.map(|c| config::load(&c)) {
+                Some(Ok(c)) => c.sites,
+                Some(Err(e)) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+                None => Vec::new(),
+            };
+            let args = extract::Args {
+                inputs,
+                url,
+                url_map,
+                format,
+                out_dir,
+                repeat,
+                sites,
+                baseline,
+            };
+            match runtime().and_then(|rt| rt.block_on(extract::run(args))) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("tidings: {e:#}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Explain {
             config,
             output,
@@ -134,6 +200,9 @@ fn explain(config: &Config, name: &str, query: &str) -> anyhow::Result<()> {
     };
     for line in membership::explain_stored(config, out, &item, member, chrono::Utc::now()) {
         println!("{line}");
+    }
+    if let Some(extraction) = store.extraction_of(&item.uid)?.filter(|e| e != "off") {
+        println!("full text: {extraction}");
     }
     Ok(())
 }
