@@ -149,9 +149,19 @@ async fn plan(store: &Store, config: &Config) -> anyhow::Result<scheduler::Plan>
             )?;
             s.feed_state(&url)
         })
-        .await?
-        .last_poll;
-        feeds.push((feed.clone(), scheduler::initial_due(feed, tz, last, now)));
+        .await?;
+        if last.gone {
+            warn!(feed = %feed.name, url = %feed.url, "feed answered 410 Gone earlier; not polled (remove it from the config)");
+            continue;
+        }
+        let due = scheduler::initial_due(feed, tz, last.last_poll, now);
+        let due = match last.not_before {
+            Some(floor) if floor > due => {
+                scheduler::next_after_refresh(feed, tz, now, Some(floor), 0)
+            }
+            _ => due,
+        };
+        feeds.push((feed.clone(), due));
     }
     Ok(scheduler::Plan { tz, feeds })
 }

@@ -26,6 +26,7 @@
 //! - [`pipeline`]: the refresh of one feed.
 //! - [`daemon`]: start-up, signals, reload, shutdown; `once`.
 //! - [`systemd`]: readiness and watchdog notifications.
+//! - [`status`]: the per-feed status report.
 //! - [`cli`]: the subcommands.
 #![deny(missing_docs)]
 
@@ -42,5 +43,6 @@ pub mod parse;
 pub mod pipeline;
 pub mod publish;
 pub mod scheduler;
+pub mod status;
 pub mod store;
 pub mod systemd;

@@ -17,7 +17,19 @@ pub struct Validators {
 
 /// What one conditional GET of a feed produced.
 #[derive(Debug)]
-pub enum FetchOutcome {
+pub struct FetchOutcome {
+    /// Not modified, or a body to parse.
+    pub kind: FetchKind,
+    /// Set when every redirect on the way was permanent (301/308): the feed's
+    /// new address, to poll from now on.
+    pub moved_to: Option<url::Url>,
+    /// `Cache-Control: max-age` or `Expires`: no poll before this time.
+    pub not_before: Option<DateTime<Utc>>,
+}
+
+/// The two successful results of a conditional GET.
+#[derive(Debug)]
+pub enum FetchKind {
     /// 304, or a 200 whose `ETag` equals the one we sent: nothing to parse.
     NotModified {
         /// The HTTP status (304, or 200 for an unchanged ETag).
@@ -147,6 +159,10 @@ pub enum RefreshResult {
     Stored(StoreCounts),
     /// The server said nothing changed.
     NotModified,
+    /// 429 or 503 with Retry-After: not a failure; the next poll waits until then.
+    Deferred(String),
+    /// 410 Gone: the feed is no longer polled.
+    Gone,
     /// Fetch, parse or store failed; nothing of this refresh was written but bookkeeping.
     Failed(String),
 }
@@ -162,6 +178,10 @@ pub struct RefreshReport {
     pub result: RefreshResult,
     /// How long the refresh took.
     pub elapsed: std::time::Duration,
+    /// No poll before this time (Retry-After, cache headers, `<ttl>`).
+    pub not_before: Option<DateTime<Utc>>,
+    /// Failures in a row, counting this one (0 after a success): drives back-off.
+    pub consecutive_failures: u32,
 }
 
 /// An item as read back for publishing.
@@ -216,4 +236,10 @@ pub struct FeedState {
     pub items: u64,
     /// When the feed last yielded a new item.
     pub last_new_item: Option<DateTime<Utc>>,
+    /// Where the feed is polled since a permanent redirect (else the configured URL).
+    pub current_url: Option<String>,
+    /// No poll before this time (Retry-After, cache headers, `<ttl>`).
+    pub not_before: Option<DateTime<Utc>>,
+    /// The server answered 410 Gone: polling stopped.
+    pub gone: bool,
 }

@@ -5,19 +5,19 @@
 //! [`RefreshReport`]; it is never propagated, so one bad feed cannot stop the others.
 //! CPU-bound stages (parse, normalize) run on the blocking pool.
 
+use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::config::FeedConfig;
-use crate::fetch::Fetcher;
-use std::sync::{Arc, RwLock};
+use crate::fetch::{FetchError, Fetcher, MAX_DELAY};
 
 use crate::extract::{self, SiteRule};
 use crate::fetch::PageFetcher;
 use crate::membership::{self, Filters};
-use crate::model::{FetchOutcome, RefreshReport, RefreshResult};
+use crate::model::{FetchKind, RefreshReport, RefreshResult};
 use crate::publish::html_to_text;
 use crate::store::{self, FeedRef, Refresh, Store};
 use crate::{normalize, parse};
@@ -48,31 +48,9 @@ pub async fn refresh(ctx: &Context, feed: &FeedConfig) -> RefreshReport {
     let span = info_span!("refresh", feed = %feed.name, url = %feed.url);
     async {
         let started = Instant::now();
-        let result = match run(ctx, feed).await {
-            Ok(result) => result,
-            Err(failure) => {
-                let message = failure.message;
-                warn!(error = %message, "feed failed; retrying at its next scheduled poll");
-                let store = ctx.store.clone();
-                let (url, name) = (feed.url.to_string(), feed.name.clone());
-                let msg = message.clone();
-                let recorded = store::blocking(move || {
-                    store.record_failure(
-                        &FeedRef {
-                            url: &url,
-                            name: &name,
-                        },
-                        failure.status,
-                        &msg,
-                        Utc::now(),
-                    )
-                })
-                .await;
-                if let Err(e) = recorded {
-                    warn!(error = %e, "could not record the failure");
-                }
-                RefreshResult::Failed(message)
-            }
+        let (result, not_before, consecutive_failures) = match run(ctx, feed).await {
+            Ok((result, not_before)) => (result, not_before, 0),
+            Err(failure) => record_failure(ctx, feed, failure).await,
         };
         match &result {
             RefreshResult::Stored(c) => info!(
@@ -82,6 +60,12 @@ pub async fn refresh(ctx: &Context, feed: &FeedConfig) -> RefreshReport {
                 "polled"
             ),
             RefreshResult::NotModified => info!("polled: not modified"),
+            RefreshResult::Deferred(why) => {
+                info!(reason = %why, "server asked to wait; not counted as a failure")
+            }
+            RefreshResult::Gone => {
+                warn!("410 Gone: polling stopped; remove the feed from the config")
+            }
             RefreshResult::Failed(_) => {}
         }
         RefreshReport {
@@ -89,14 +73,87 @@ pub async fn refresh(ctx: &Context, feed: &FeedConfig) -> RefreshReport {
             name: feed.name.clone(),
             result,
             elapsed: started.elapsed(),
+            not_before,
+            consecutive_failures,
         }
     }
     .instrument(span)
     .await
 }
 
+/// Records why a refresh did not store anything: 429/503 with Retry-After defers
+/// the feed (not a failure), 410 stops it, anything else counts as a failure.
+async fn record_failure(
+    ctx: &Context,
+    feed: &FeedConfig,
+    failure: Failure,
+) -> (RefreshResult, Option<DateTime<Utc>>, u32) {
+    let store = ctx.store.clone();
+    let (url, name) = (feed.url.to_string(), feed.name.clone());
+    let message = failure.message.clone();
+    let now = Utc::now();
+    let outcome = match (failure.status, failure.retry_after) {
+        (Some(410), _) => {
+            let r = store::blocking(move || {
+                store.record_gone(
+                    &FeedRef {
+                        url: &url,
+                        name: &name,
+                    },
+                    now,
+                )
+            })
+            .await;
+            r.map(|_| (RefreshResult::Gone, None, 0))
+        }
+        (Some(status @ (429 | 503)), Some(until)) => {
+            let why = format!(
+                "{message}: retry after {}",
+                until.format("%Y-%m-%d %H:%M:%S UTC")
+            );
+            let text = why.clone();
+            let r = store::blocking(move || {
+                store.record_deferred(
+                    &FeedRef {
+                        url: &url,
+                        name: &name,
+                    },
+                    status,
+                    &text,
+                    until,
+                    now,
+                )
+            })
+            .await;
+            r.map(|_| (RefreshResult::Deferred(why), Some(until), 0))
+        }
+        (status, _) => {
+            warn!(error = %message, "feed failed; it is retried (with back-off while it keeps failing)");
+            let msg = message.clone();
+            let r = store::blocking(move || {
+                store.record_failure(
+                    &FeedRef {
+                        url: &url,
+                        name: &name,
+                    },
+                    status,
+                    &msg,
+                    now,
+                )
+            })
+            .await;
+            r.map(|n| (RefreshResult::Failed(message.clone()), None, n))
+        }
+    };
+    outcome.unwrap_or_else(|e| {
+        warn!(error = %e, "could not record the poll's outcome");
+        (RefreshResult::Failed(failure.message), None, 1)
+    })
+}
+
 struct Failure {
     status: Option<u16>,
+    retry_after: Option<DateTime<Utc>>,
     message: String,
 }
 
@@ -104,12 +161,28 @@ impl Failure {
     fn new(status: Option<u16>, message: impl ToString) -> Failure {
         Failure {
             status,
+            retry_after: None,
             message: message.to_string(),
+        }
+    }
+
+    fn fetch(e: FetchError) -> Failure {
+        let retry_after = match &e {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        };
+        Failure {
+            status: e.status(),
+            retry_after,
+            message: e.to_string(),
         }
     }
 }
 
-async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure> {
+async fn run(
+    ctx: &Context,
+    feed: &FeedConfig,
+) -> Result<(RefreshResult, Option<DateTime<Utc>>), Failure> {
     let url = feed.url.to_string();
     let name = feed.name.clone();
     let store = ctx.store.clone();
@@ -119,36 +192,45 @@ async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure>
             .await
             .map_err(|e| Failure::new(None, e))?
     };
+    // After a permanent redirect, the stored address is polled.
+    let poll_url = state
+        .current_url
+        .as_deref()
+        .and_then(|u| url::Url::parse(u).ok())
+        .unwrap_or_else(|| feed.url.clone());
     let outcome = ctx
         .fetcher
-        .fetch(&feed.url, &state.validators)
+        .fetch(&poll_url, &state.validators)
         .await
-        .map_err(|e| Failure::new(e.status(), e))?;
-    let body = match outcome {
-        FetchOutcome::NotModified { status } => {
+        .map_err(Failure::fetch)?;
+    if let Some(to) = &outcome.moved_to {
+        info!(from = %poll_url, to = %to, "feed moved permanently; polling the new address from now on (update the config)");
+    }
+    let moved_to = outcome.moved_to.as_ref().map(url::Url::to_string);
+    let mut not_before = outcome.not_before;
+    let body = match outcome.kind {
+        FetchKind::NotModified { status } => {
             let store = ctx.store.clone();
             store::blocking(move || {
-                store.record_not_modified(
-                    &FeedRef {
-                        url: &url,
-                        name: &name,
-                    },
-                    status,
-                    Utc::now(),
-                )
+                let feed = FeedRef {
+                    url: &url,
+                    name: &name,
+                };
+                store.record_not_modified(&feed, status, Utc::now())?;
+                store.record_hints(&feed, moved_to.as_deref(), not_before, Utc::now())
             })
             .await
             .map_err(|e| Failure::new(Some(status), e))?;
-            return Ok(RefreshResult::NotModified);
+            return Ok((RefreshResult::NotModified, not_before));
         }
-        FetchOutcome::Fetched(body) => body,
+        FetchKind::Fetched(body) => body,
     };
     let status = body.status;
     let max_items = ctx.max_items_per_feed;
     let filters = ctx.filters.current();
     let feed_config = feed.clone();
     let full_text = feed.full_text;
-    let (parsed, items, (names, matches)) = tokio::task::spawn_blocking(move || {
+    let (parsed, items, (names, matches), ttl) = tokio::task::spawn_blocking(move || {
         let parsed = parse::feed(&body.bytes, &body.final_url, max_items)?;
         let items = normalize::entries(&parsed);
         let verdicts = membership::verdicts(&filters, &feed_config, &items, Utc::now());
@@ -156,11 +238,17 @@ async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure>
             (parsed.title, parsed.site_link, body.validators),
             items,
             verdicts,
+            parsed.ttl_minutes,
         ))
     })
     .await
     .map_err(|e| Failure::new(Some(status), format!("parse task failed: {e}")))?
     .map_err(|e| Failure::new(Some(status), e))?;
+    if let Some(minutes) = ttl.filter(|m| *m > 0) {
+        // <ttl>: the publisher's own floor on the polling interval.
+        let ttl_floor = Utc::now() + chrono::Duration::minutes(i64::from(minutes)).min(MAX_DELAY);
+        not_before = Some(not_before.map_or(ttl_floor, |t| t.max(ttl_floor)));
+    }
     let store = ctx.store.clone();
     let counts = store::blocking(move || {
         let (title, site_link, validators) = &parsed;
@@ -174,21 +262,20 @@ async fn run(ctx: &Context, feed: &FeedConfig) -> Result<RefreshResult, Failure>
             matches: &matches,
             full_text,
         };
-        store.record_refresh(
-            &FeedRef {
-                url: &url,
-                name: &name,
-            },
-            &refresh,
-            Utc::now(),
-        )
+        let feed = FeedRef {
+            url: &url,
+            name: &name,
+        };
+        let counts = store.record_refresh(&feed, &refresh, Utc::now())?;
+        store.record_hints(&feed, moved_to.as_deref(), not_before, Utc::now())?;
+        Ok(counts)
     })
     .await
     .map_err(|e| Failure::new(Some(status), e))?;
     if feed.full_text {
         extract_pending(ctx, feed).await;
     }
-    Ok(RefreshResult::Stored(counts))
+    Ok((RefreshResult::Stored(counts), not_before))
 }
 
 /// Fetches and extracts the article of each item waiting for it. A failure is

@@ -61,15 +61,49 @@ fn fire_after(
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The schedule's typical interval in seconds (between two fire times).
+fn interval_secs(feed: &FeedConfig) -> Option<i64> {
+    let t0 = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+    fire_after(&feed.schedule, chrono_tz::UTC, t0)
+        .and_then(|a| fire_after(&feed.schedule, chrono_tz::UTC, a).map(|b| (b - a).num_seconds()))
+}
+
+/// The longest a failing feed waits between tries.
+pub const MAX_BACKOFF: chrono::Duration = chrono::Duration::hours(24);
+
+/// Extra wait after `failures` failures in a row: none after the first, then
+/// 1, 3, 7, 15… intervals (the wait doubles), at most a day. Failing feeds are
+/// retried forever, never dropped.
+pub fn backoff(feed: &FeedConfig, failures: u32) -> chrono::Duration {
+    if failures <= 1 {
+        return chrono::Duration::zero();
+    }
+    let interval = interval_secs(feed).unwrap_or(900).max(1);
+    let factor = (1i64 << (failures - 1).min(20)) - 1;
+    chrono::Duration::seconds(interval.saturating_mul(factor)).min(MAX_BACKOFF)
+}
+
+/// When to poll next after a refresh: the schedule, but not before the server's
+/// floor (Retry-After, cache headers, `<ttl>`) or the back-off.
+pub fn next_after_refresh(
+    feed: &FeedConfig,
+    tz: chrono_tz::Tz,
+    now: DateTime<Utc>,
+    not_before: Option<DateTime<Utc>>,
+    failures: u32,
+) -> DateTime<Utc> {
+    let mut earliest = now + backoff(feed, failures);
+    if let Some(t) = not_before {
+        earliest = earliest.max(t);
+    }
+    next_due(feed, tz, earliest)
+}
+
 /// A per-feed offset in seconds: stable (derived from the URL), at most a fifth of
 /// the schedule's interval and at most five minutes.
 pub fn spread(feed: &FeedConfig) -> i64 {
-    let t0 = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
-    let interval = match fire_after(&feed.schedule, chrono_tz::UTC, t0)
-        .and_then(|a| fire_after(&feed.schedule, chrono_tz::UTC, a).map(|b| (b - a).num_seconds()))
-    {
-        Some(i) => i,
-        None => return 0,
+    let Some(interval) = interval_secs(feed) else {
+        return 0;
     };
     let cap = (interval / 5).min(MAX_SPREAD_SECS);
     if cap <= 0 {
@@ -78,6 +112,10 @@ pub fn spread(feed: &FeedConfig) -> i64 {
     let h = hex_digest(feed.url.as_str().as_bytes());
     i64::from_str_radix(&h[..8], 16).unwrap_or(0) % cap
 }
+
+/// What the scheduler needs from a finished refresh: the server's floor on the
+/// next poll, failures in a row, and whether the feed is gone.
+type Outcome = (Option<DateTime<Utc>>, u32, bool);
 
 /// A new set of feeds for a running scheduler (after a config reload): each with
 /// the time it is due if it is new or its schedule changed.
@@ -167,7 +205,7 @@ pub async fn run<F, Fut>(
     };
     state.apply(initial);
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
-    let mut running: JoinSet<String> = JoinSet::new();
+    let mut running: JoinSet<(String, Option<Outcome>)> = JoinSet::new();
     let mut updates_open = true;
     loop {
         if *shutdown.borrow() {
@@ -183,10 +221,14 @@ pub async fn run<F, Fut>(
                 None => updates_open = false,
             },
             Some(done) = running.join_next(), if !running.is_empty() => {
-                if let Ok(url) = done {
+                if let Ok((url, outcome)) = done {
                     state.running.remove(&url);
-                    if let Some(feed) = state.feeds.get(&url) {
-                        let t = next_due(feed, state.tz, Utc::now());
+                    let (not_before, failures, gone) = outcome.unwrap_or((None, 1, false));
+                    if gone {
+                        // 410: not polled again until the config changes it.
+                        state.feeds.remove(&url);
+                    } else if let Some(feed) = state.feeds.get(&url) {
+                        let t = next_after_refresh(feed, state.tz, Utc::now(), not_before, failures);
                         state.set_due(&url, t);
                     }
                 }
@@ -199,10 +241,16 @@ pub async fn run<F, Fut>(
                     running.spawn(async move {
                         let _permit = permits.acquire_owned().await;
                         // A panicking refresh must not stop this feed's schedule.
-                        if AssertUnwindSafe(fut).catch_unwind().await.is_err() {
-                            tracing::error!(%url, "refresh panicked; the feed stays scheduled");
+                        match AssertUnwindSafe(fut).catch_unwind().await {
+                            Ok(r) => {
+                                let gone = r.result == crate::model::RefreshResult::Gone;
+                                (url, Some((r.not_before, r.consecutive_failures, gone)))
+                            }
+                            Err(_) => {
+                                tracing::error!(%url, "refresh panicked; the feed stays scheduled");
+                                (url, None)
+                            }
                         }
-                        url
                     });
                 }
             }
@@ -325,6 +373,32 @@ mod tests {
         assert!(
             state.take_due(at(12, 0, 0)).is_empty(),
             "running feeds are not started twice"
+        );
+    }
+
+    #[test]
+    fn failing_feeds_back_off_up_to_a_day_and_floors_are_respected() {
+        let f = feed("https://a.example/rss", "*/15 * * * *");
+        assert_eq!(backoff(&f, 0), chrono::Duration::zero());
+        assert_eq!(backoff(&f, 1), chrono::Duration::zero());
+        assert_eq!(backoff(&f, 2), chrono::Duration::minutes(15));
+        assert_eq!(backoff(&f, 3), chrono::Duration::minutes(45));
+        assert_eq!(backoff(&f, 30), MAX_BACKOFF, "capped, never dropped");
+        let now = at(10, 0, 30);
+        let off = chrono::Duration::seconds(spread(&f));
+        assert_eq!(
+            next_after_refresh(&f, chrono_tz::UTC, now, None, 0),
+            at(10, 15, 0) + off
+        );
+        assert_eq!(
+            next_after_refresh(&f, chrono_tz::UTC, now, None, 3),
+            at(11, 0, 0) + off
+        );
+        let retry = Some(at(12, 5, 0));
+        assert_eq!(
+            next_after_refresh(&f, chrono_tz::UTC, now, retry, 0),
+            at(12, 15, 0) + off,
+            "Retry-After is a floor"
         );
     }
 

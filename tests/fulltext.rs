@@ -29,7 +29,7 @@ fn korean_page() -> Resource {
         status: 200,
         body: bytes.into_owned(),
         content_type: "text/html; charset=euc-kr",
-        etag: None,
+        ..Default::default()
     }
 }
 
@@ -38,7 +38,7 @@ fn html(body: Vec<u8>) -> Resource {
         status: 200,
         body,
         content_type: "text/html; charset=utf-8",
-        etag: None,
+        ..Default::default()
     }
 }
 

@@ -10,6 +10,7 @@ mod daemon;
 mod extraction;
 mod filters;
 mod fulltext;
+mod hostile;
 mod outputs;
 mod polling;
 mod service;

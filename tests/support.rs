@@ -14,12 +14,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 /// One served document.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Resource {
     pub status: u16,
     pub body: Vec<u8>,
     pub content_type: &'static str,
     pub etag: Option<String>,
+    /// Extra response headers (Location, Retry-After, Content-Encoding...).
+    pub headers: Vec<(&'static str, String)>,
+    /// Send the body one byte per second (a slow-drip server).
+    pub drip: bool,
 }
 
 impl Resource {
@@ -29,6 +33,7 @@ impl Resource {
             body: body.into(),
             content_type: "application/xml",
             etag: etag.map(|e| format!("\"{e}\"")),
+            ..Default::default()
         }
     }
     pub fn status(status: u16) -> Resource {
@@ -36,8 +41,20 @@ impl Resource {
             status,
             body: b"error page".to_vec(),
             content_type: "text/html",
-            etag: None,
+            ..Default::default()
         }
+    }
+    pub fn redirect(status: u16, to: &str) -> Resource {
+        Resource {
+            status,
+            content_type: "text/html",
+            headers: vec![("location", to.to_string())],
+            ..Default::default()
+        }
+    }
+    pub fn header(mut self, name: &'static str, value: &str) -> Resource {
+        self.headers.push((name, value.to_string()));
+        self
     }
 }
 
@@ -120,9 +137,28 @@ async fn serve(
     if r.etag.is_some() && r.etag == if_none_match {
         return StatusCode::NOT_MODIFIED.into_response();
     }
-    let mut resp = (StatusCode::from_u16(r.status).unwrap(), r.body).into_response();
+    let mut resp = if r.drip {
+        let stream = futures_util::stream::unfold(r.body.clone(), |mut rest| async move {
+            if rest.is_empty() {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let byte = rest.remove(0);
+            Some((Ok::<_, std::io::Error>(vec![byte]), rest))
+        });
+        (
+            StatusCode::from_u16(r.status).unwrap(),
+            axum::body::Body::from_stream(stream),
+        )
+            .into_response()
+    } else {
+        (StatusCode::from_u16(r.status).unwrap(), r.body).into_response()
+    };
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, r.content_type.parse().unwrap());
+    for (name, value) in &r.headers {
+        resp.headers_mut().insert(*name, value.parse().unwrap());
+    }
     if let Some(etag) = r.etag {
         resp.headers_mut()
             .insert(header::ETAG, etag.parse().unwrap());

@@ -60,6 +60,16 @@ enum Command {
         /// The item: its link, or its id (urn:tidings:… as served).
         item: String,
     },
+    /// One row per feed: state, last poll and HTTP status, last error, failures in
+    /// a row, next poll, items stored, last new item.
+    Status {
+        /// The TOML config file.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// Print a JSON array (one object per feed; see the README for the fields).
+        #[arg(long)]
+        json: bool,
+    },
     /// Extract the article from pages (files or http(s) URLs).
     Extract {
         /// The page URL for file inputs (resolves links; selects site rules).
@@ -163,6 +173,7 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::Status { config, json } => with_config(&config, |c| status(&c, json)),
         Command::Explain {
             config,
             output,
@@ -185,6 +196,46 @@ fn output<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a crate::confi
             let names: Vec<&str> = config.outputs.iter().map(|o| o.name.as_str()).collect();
             anyhow::anyhow!("no output named {name:?} (outputs: {})", names.join(", "))
         })
+}
+
+fn status(config: &Config, json: bool) -> anyhow::Result<()> {
+    let store = Store::open(&config.daemon.database)?;
+    let rows = crate::status::report(config, &store, chrono::Utc::now())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 40);
+    println!(
+        "{:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  ERROR",
+        "FEED", "STATE", "LAST POLL", "HTTP", "ITEMS", "FAIL", "NEXT POLL"
+    );
+    let short = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| t.replace('T', " ").trim_end_matches('Z').to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    for r in &rows {
+        let name: String = r.name.chars().take(width).collect();
+        println!(
+            "{name:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  {}",
+            r.state,
+            short(&r.last_poll),
+            r.last_status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "-".into()),
+            r.items,
+            r.consecutive_failures,
+            short(&r.next_poll),
+            r.last_error.as_deref().unwrap_or(""),
+        );
+    }
+    Ok(())
 }
 
 fn explain(config: &Config, name: &str, query: &str) -> anyhow::Result<()> {
@@ -289,6 +340,14 @@ async fn once(config: Config) -> anyhow::Result<()> {
             ),
             RefreshResult::NotModified => println!(
                 "{name:width$}  {:>5} {:>7} {:>9}  {secs:>6}  not modified",
+                "-", "-", "-"
+            ),
+            RefreshResult::Deferred(why) => println!(
+                "{name:width$}  {:>5} {:>7} {:>9}  {secs:>6}  deferred: {why}",
+                "-", "-", "-"
+            ),
+            RefreshResult::Gone => println!(
+                "{name:width$}  {:>5} {:>7} {:>9}  {secs:>6}  gone: 410, polling stopped (remove it from the config)",
                 "-", "-", "-"
             ),
             RefreshResult::Failed(e) => {

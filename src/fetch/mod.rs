@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::header::{
-    CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    CACHE_CONTROL, CONTENT_TYPE, ETAG, EXPIRES, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH,
+    LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
 
-use crate::model::{FetchOutcome, FetchedBody, Validators};
+use crate::model::{FetchKind, FetchOutcome, FetchedBody, Validators};
 
 pub use pages::{Page, PageFetcher, is_private};
 
@@ -52,7 +53,12 @@ pub enum FetchError {
         status: u16,
         /// Its canonical reason phrase.
         reason: Option<String>,
+        /// `Retry-After` (seconds or an HTTP date), as a point in time.
+        retry_after: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Redirects went round in a circle or on for too long.
+    #[error("{0}")]
+    Redirect(String),
     /// The decompressed body exceeded the cap.
     #[error("response body exceeds the {limit}-byte limit")]
     TooLarge {
@@ -87,7 +93,8 @@ impl Fetcher {
             .user_agent(USER_AGENT)
             .timeout(settings.timeout)
             .connect_timeout(settings.connect_timeout)
-            .redirect(reqwest::redirect::Policy::limited(10))
+            // Redirects are followed by hand in `fetch` (to tell 301/308 from 302/307).
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| FetchError::Client(chain(&e)))?;
         Ok(Fetcher {
@@ -96,31 +103,68 @@ impl Fetcher {
         })
     }
 
-    /// Conditional GET of `url`.
+    /// Conditional GET of `url`, following at most 10 redirects by hand so that
+    /// a chain of permanent ones (301/308) can be reported as the feed's new address.
     pub async fn fetch(
         &self,
         url: &url::Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
-        let mut request = self.client.get(url.clone());
-        if let Some(etag) = &validators.etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
-        if let Some(lm) = &validators.last_modified {
-            request = request.header(IF_MODIFIED_SINCE, lm);
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| FetchError::Transport(describe(&e, url)))?;
+        let mut current = url.clone();
+        let mut visited = vec![url.clone()];
+        let mut permanent = true;
+        let response = loop {
+            let mut request = self.client.get(current.clone());
+            if let Some(etag) = &validators.etag {
+                request = request.header(IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                request = request.header(IF_MODIFIED_SINCE, lm);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| FetchError::Transport(describe(&e, &current)))?;
+            let status = response.status();
+            if !status.is_redirection() || status == reqwest::StatusCode::NOT_MODIFIED {
+                break response;
+            }
+            let location = header(response.headers(), LOCATION).ok_or_else(|| {
+                FetchError::Redirect(format!(
+                    "HTTP {} without a Location header",
+                    status.as_u16()
+                ))
+            })?;
+            let next = current.join(&location).map_err(|e| {
+                FetchError::Redirect(format!("bad redirect target {location:?}: {e}"))
+            })?;
+            if visited.contains(&next) {
+                return Err(FetchError::Redirect(format!(
+                    "redirect loop back to {next}"
+                )));
+            }
+            if visited.len() > 10 {
+                return Err(FetchError::Redirect("more than 10 redirects".into()));
+            }
+            permanent &= matches!(status.as_u16(), 301 | 308);
+            visited.push(next.clone());
+            current = next;
+        };
+        let moved_to = (permanent && current != *url).then(|| current.clone());
         let status = response.status();
+        let not_before = cache_floor(response.headers());
         if status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(FetchOutcome::NotModified { status: 304 });
+            return Ok(FetchOutcome {
+                kind: FetchKind::NotModified { status: 304 },
+                moved_to,
+                not_before,
+            });
         }
         if !status.is_success() {
             return Err(FetchError::Status {
                 status: status.as_u16(),
                 reason: status.canonical_reason().map(str::to_string),
+                retry_after: retry_after(response.headers()),
             });
         }
         let headers = response.headers();
@@ -130,21 +174,62 @@ impl Fetcher {
         };
         // Some servers ignore If-None-Match but still send the same ETag.
         if new_validators.etag.is_some() && new_validators.etag == validators.etag {
-            return Ok(FetchOutcome::NotModified {
-                status: status.as_u16(),
+            return Ok(FetchOutcome {
+                kind: FetchKind::NotModified {
+                    status: status.as_u16(),
+                },
+                moved_to,
+                not_before,
             });
         }
         let content_type = header(headers, CONTENT_TYPE);
-        let final_url = response.url().clone();
         let bytes = read_capped(response, self.max_bytes).await?;
-        Ok(FetchOutcome::Fetched(FetchedBody {
-            status: status.as_u16(),
-            bytes,
-            final_url,
-            validators: new_validators,
-            content_type,
-        }))
+        Ok(FetchOutcome {
+            kind: FetchKind::Fetched(FetchedBody {
+                status: status.as_u16(),
+                bytes,
+                final_url: current,
+                validators: new_validators,
+                content_type,
+            }),
+            moved_to,
+            not_before,
+        })
     }
+}
+
+/// The most a server's cache headers or Retry-After may delay the next poll: a
+/// hostile or mistaken header must not stop a feed for months.
+pub const MAX_DELAY: chrono::Duration = chrono::Duration::hours(24);
+
+/// `Retry-After` as a point in time: delay-seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<chrono::DateTime<chrono::Utc>> {
+    let value = header(headers, RETRY_AFTER)?;
+    let now = chrono::Utc::now();
+    let at = match value.parse::<i64>() {
+        Ok(secs) => now + chrono::Duration::seconds(secs.max(0)),
+        Err(_) => chrono::DateTime::parse_from_rfc2822(&value)
+            .ok()?
+            .with_timezone(&chrono::Utc),
+    };
+    Some(at.min(now + MAX_DELAY))
+}
+
+/// `Cache-Control: max-age` (preferred) or `Expires`, as a floor on the next poll.
+fn cache_floor(headers: &HeaderMap) -> Option<chrono::DateTime<chrono::Utc>> {
+    let now = chrono::Utc::now();
+    let max_age = header(headers, CACHE_CONTROL).and_then(|cc| {
+        cc.split(',')
+            .filter_map(|d| d.trim().strip_prefix("max-age="))
+            .find_map(|v| v.trim_matches('"').parse::<i64>().ok())
+    });
+    let at = match max_age {
+        Some(secs) => now + chrono::Duration::seconds(secs.max(0)),
+        None => chrono::DateTime::parse_from_rfc2822(&header(headers, EXPIRES)?)
+            .ok()?
+            .with_timezone(&chrono::Utc),
+    };
+    (at > now).then(|| at.min(now + MAX_DELAY))
 }
 
 /// Reads the body chunk by chunk, counting decompressed bytes, and stops at the cap

@@ -180,6 +180,7 @@ impl PageFetcher {
             return Err(FetchError::Status {
                 status: status.as_u16(),
                 reason: status.canonical_reason().map(str::to_string),
+                retry_after: None,
             });
         }
         let content_type = header(response.headers(), CONTENT_TYPE);

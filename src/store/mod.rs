@@ -204,7 +204,8 @@ impl Store {
             c.query_row(
                 "SELECT etag, last_modified, last_poll, last_status, last_error,
                         consecutive_failures, last_new_item,
-                        (SELECT count(*) FROM items WHERE feed_id = feeds.id)
+                        (SELECT count(*) FROM items WHERE feed_id = feeds.id),
+                        current_url, not_before, gone
                  FROM feeds WHERE url = ?1",
                 [url],
                 |r| {
@@ -219,6 +220,9 @@ impl Store {
                         consecutive_failures: r.get(5)?,
                         last_new_item: r.get::<_, Option<i64>>(6)?.map(from_unix),
                         items: r.get::<_, i64>(7)? as u64,
+                        current_url: r.get(8)?,
+                        not_before: r.get::<_, Option<i64>>(9)?.map(from_unix),
+                        gone: r.get::<_, i64>(10)? != 0,
                     })
                 },
             )
@@ -290,13 +294,69 @@ impl Store {
         status: Option<u16>,
         error: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u32, StoreError> {
         self.write(|c| {
             let id = ensure_feed(c, feed, now)?;
             c.execute(
                 "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,
                      consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
                 params![id, unix(now), status, error],
+            )?;
+            c.query_row(
+                "SELECT consecutive_failures FROM feeds WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    /// Records a 429/503 with Retry-After: not a failure; no poll before `until`.
+    pub fn record_deferred(
+        &self,
+        feed: &FeedRef,
+        status: u16,
+        message: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let id = ensure_feed(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4, not_before = ?5 WHERE id = ?1",
+                params![id, unix(now), status, message, unix(until)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a 410 Gone: the feed is not polled again (until its URL changes in
+    /// the config). Its items stay.
+    pub fn record_gone(&self, feed: &FeedRef, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write(|c| {
+            let id = ensure_feed(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = 410, gone = 1,
+                     last_error = '410 Gone: the server says this feed was removed; polling stopped' WHERE id = ?1",
+                params![id, unix(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// After a successful poll: the address to poll from now on (after a 301/308)
+    /// and the earliest next poll (cache headers, `<ttl>`).
+    pub fn record_hints(
+        &self,
+        feed: &FeedRef,
+        moved_to: Option<&str>,
+        not_before: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let id = ensure_feed(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET current_url = coalesce(?2, current_url), not_before = ?3 WHERE id = ?1",
+                params![id, moved_to, not_before.map(unix)],
             )?;
             Ok(())
         })

@@ -73,6 +73,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE items ADD COLUMN extracted_link TEXT;
     CREATE INDEX items_pending_extraction ON items (feed_id) WHERE extraction = 'pending';
     "#,
+    // 5: politeness and resilience.
+    r#"
+    ALTER TABLE feeds ADD COLUMN current_url TEXT;        -- after a permanent redirect
+    ALTER TABLE feeds ADD COLUMN not_before INTEGER;      -- Retry-After, cache headers, <ttl>
+    ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;  -- 410 seen
+    "#,
 ];
 
 /// The schema version this build writes.
