@@ -61,6 +61,7 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         fetcher,
         store,
         max_items_per_feed: config.daemon.max_items_per_feed,
+        max_feed_bytes: config.daemon.max_feed_bytes,
         filters: Filters::new(config),
         pages,
         sites: Arc::new(std::sync::RwLock::new(Arc::new(config.sites.clone()))),

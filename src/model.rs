@@ -65,6 +65,8 @@ pub struct ParsedFeed {
     pub ttl_minutes: Option<u32>,
     /// The entries, in document order.
     pub entries: Vec<ParsedEntry>,
+    /// Repairs the lenient parse applied (empty when the document was well-formed).
+    pub repairs: Vec<&'static str>,
 }
 
 /// One entry as the document states it (text fields trimmed, nothing invented).

@@ -31,6 +31,8 @@ pub struct Context {
     pub store: Store,
     /// Most entries taken from one document.
     pub max_items_per_feed: usize,
+    /// Largest feed document accepted.
+    pub max_feed_bytes: usize,
     /// The outputs' compiled filters, evaluated at ingest.
     pub filters: Filters,
     /// The client for article pages (private-address guard, per-host cap).
@@ -227,11 +229,21 @@ async fn run(
     };
     let status = body.status;
     let max_items = ctx.max_items_per_feed;
+    let max_bytes = ctx.max_feed_bytes;
     let filters = ctx.filters.current();
     let feed_config = feed.clone();
     let full_text = feed.full_text;
     let (parsed, items, (names, matches), ttl) = tokio::task::spawn_blocking(move || {
-        let parsed = parse::feed(&body.bytes, &body.final_url, max_items)?;
+        let parsed = parse::feed(
+            &body.bytes,
+            &body.final_url,
+            body.content_type.as_deref(),
+            max_bytes,
+            max_items,
+        )?;
+        if !parsed.repairs.is_empty() {
+            tracing::debug!(repairs = ?parsed.repairs, "feed document repaired before parsing");
+        }
         let items = normalize::entries(&parsed);
         let verdicts = membership::verdicts(&filters, &feed_config, &items, Utc::now());
         Ok::<_, parse::ParseError>((

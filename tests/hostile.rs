@@ -278,14 +278,10 @@ async fn nothing_stored_is_lost_or_duplicated_through_any_of_it() {
     for r in bad {
         s.server.set("f.xml", r);
         let report = s.poll().await;
+        // Failed, deferred, or (a truncated document, read in part) nothing new
+        // and nothing changed.
         assert!(
-            !matches!(report.result, RefreshResult::Stored(_))
-                || report.result
-                    == RefreshResult::Stored(tidings::model::StoreCounts {
-                        new: 0,
-                        updated: 0,
-                        unchanged: 4
-                    }),
+            !matches!(report.result, RefreshResult::Stored(c) if c.new > 0 || c.updated > 0),
             "{:?}",
             report.result
         );

@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod clients;
+mod corpus;
 mod daemon;
 mod extraction;
 mod filters;

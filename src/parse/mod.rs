@@ -1,11 +1,14 @@
 //! Feed bytes → [`ParsedFeed`], through feed-rs. feed-rs types stop here.
 //!
-//! The raw bytes go to feed-rs untouched (it reads the XML declaration and BOM to
-//! decode), always with the feed URL as base so relative links come back absolute.
-//! feed-rs panics on some inputs (a UTF-16BE document, for one); the panic is caught
-//! and becomes this feed's [`ParseError`], never the daemon's end.
+//! The raw bytes go to feed-rs untouched first (it reads the XML declaration and
+//! BOM to decode), always with the feed URL as base so relative links come back
+//! absolute. When feed-rs fails, or reads fewer entries than the document holds,
+//! [`recover`] repairs the document the way lenient parsers do (encoding
+//! detection and transcoding, bare `&` and HTML entities, truncation, old
+//! dialects such as Atom 0.3 and RSS 0.90/1.1) and parses again. feed-rs panics on
+//! some inputs; those are caught. Work is bounded by size, depth and item caps.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
+pub mod recover;
 
 use feed_rs::model::{Entry, Feed, Link, Text};
 
@@ -14,37 +17,38 @@ use crate::model::{Enclosure, ParsedEntry, ParsedFeed};
 /// Why a document could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    /// feed-rs rejected the document.
+    /// Not a feed, or unreadable even after repairs (the reason says which).
     #[error("not a readable feed: {0}")]
     Invalid(String),
-    /// feed-rs panicked on the document.
-    #[error("the feed parser crashed on this document ({0})")]
-    Panicked(String),
 }
 
-/// Parses one document. `base` resolves relative links; at most `max_items`
-/// entries are kept (the first ones, which feeds put newest first).
-pub fn feed(bytes: &[u8], base: &url::Url, max_items: usize) -> Result<ParsedFeed, ParseError> {
-    let parser = feed_rs::parser::Builder::new()
-        .base_uri(Some(base.as_str()))
-        // An empty id means "the document has none": feed-rs would otherwise invent
-        // one from the link and title, or a random UUID.
-        .id_generator(|_, _, _| String::new())
-        .build();
-    let result = catch_unwind(AssertUnwindSafe(|| parser.parse(bytes)));
-    let parsed = match result {
-        Ok(Ok(feed)) => feed,
-        Ok(Err(e)) => return Err(ParseError::Invalid(e.to_string())),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panic".to_string());
-            return Err(ParseError::Panicked(what));
-        }
+/// Parses one document. `base` resolves relative links; `content_type` (the HTTP
+/// header) may name the charset; at most `max_items` entries are kept (the first
+/// ones, which feeds put newest first), in at most `max_bytes`.
+pub fn feed(
+    bytes: &[u8],
+    base: &url::Url,
+    content_type: Option<&str>,
+    max_bytes: usize,
+    max_items: usize,
+) -> Result<ParsedFeed, ParseError> {
+    let limits = recover::Limits {
+        max_bytes,
+        max_depth: 256,
+        max_items,
     };
-    Ok(convert(parsed, max_items))
+    let (parsed, repairs) = recover::parse(bytes, base, content_type, &limits)
+        .map_err(|e| ParseError::Invalid(e.to_string()))?;
+    let mut feed = convert(parsed, max_items);
+    feed.repairs = repairs;
+    // The last entry of a truncated document is cut off somewhere inside: its
+    // guid or link may be incomplete, and storing it would create a bogus item
+    // that duplicates the real one at the next poll.
+    if feed.repairs.contains(&"closed a truncated document") && feed.entries.pop().is_some() {
+        feed.repairs
+            .push("dropped the entry the truncation cut off");
+    }
+    Ok(feed)
 }
 
 fn convert(feed: Feed, max_items: usize) -> ParsedFeed {
@@ -58,6 +62,7 @@ fn convert(feed: Feed, max_items: usize) -> ParsedFeed {
             .take(max_items)
             .map(entry)
             .collect(),
+        repairs: Vec::new(),
     }
 }
 
@@ -160,7 +165,7 @@ mod tests {
     fn missing_guids_stay_missing() {
         let xml = br#"<rss version="2.0"><channel><title>T</title>
             <item><title>A</title><link>/a</link></item></channel></rss>"#;
-        let f = feed(xml, &base(), 100).unwrap();
+        let f = feed(xml, &base(), None, 1 << 20, 100).unwrap();
         assert_eq!(f.entries[0].guid, None);
         assert_eq!(f.entries[0].link.as_deref(), Some("https://news.example/a"));
     }
@@ -173,13 +178,20 @@ mod tests {
         for unit in doc.encode_utf16() {
             bytes.extend_from_slice(&unit.to_be_bytes());
         }
-        // Whatever feed-rs does with it, we get a value back.
-        let _ = feed(&bytes, &base(), 100);
+        let f = feed(&bytes, &base(), None, 1 << 20, 100).unwrap();
+        assert_eq!(f.title.as_deref(), Some("x"), "transcoded and read");
     }
 
     #[test]
     fn garbage_is_an_error() {
-        let err = feed(b"<html><body>Not found</body></html>", &base(), 10).unwrap_err();
+        let err = feed(
+            b"<html><body>Not found</body></html>",
+            &base(),
+            None,
+            1 << 20,
+            10,
+        )
+        .unwrap_err();
         assert!(err.to_string().starts_with("not a readable feed"), "{err}");
     }
 
@@ -190,7 +202,7 @@ mod tests {
             xml.push_str(&format!("<item><guid>g{i}</guid></item>"));
         }
         xml.push_str("</channel></rss>");
-        let f = feed(xml.as_bytes(), &base(), 3).unwrap();
+        let f = feed(xml.as_bytes(), &base(), None, 1 << 20, 3).unwrap();
         let guids: Vec<_> = f.entries.iter().map(|e| e.guid.clone().unwrap()).collect();
         assert_eq!(guids, ["g0", "g1", "g2"]);
     }
