@@ -212,6 +212,7 @@ pub async fn run(
         },
         plan_rx,
         stop_rx,
+        config.daemon.shutdown_grace,
     )
     .await;
     systemd::stopping();
@@ -220,6 +221,10 @@ pub async fn run(
         .await
         .context("HTTP server task")?
         .context("HTTP server")?;
+    let store = ctx.store.clone();
+    if let Err(e) = store::blocking(move || store.checkpoint()).await {
+        warn!(error = %e, "WAL checkpoint at shutdown failed (the next start replays it)");
+    }
     info!("stopped");
     Ok(())
 }

@@ -287,6 +287,16 @@ async fn run(
     if feed.full_text {
         extract_pending(ctx, feed).await;
     }
+    if feed.retention.is_set() {
+        let (store, url, r) = (ctx.store.clone(), feed.url.to_string(), feed.retention);
+        match store::blocking(move || store.prune(&url, r.keep_items, r.keep_days, Utc::now()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(pruned) => info!(pruned, "retention: old items pruned"),
+            Err(e) => warn!(error = %e, "retention: pruning failed"),
+        }
+    }
     Ok((RefreshResult::Stored(counts), not_before))
 }
 

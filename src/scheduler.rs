@@ -192,6 +192,7 @@ pub async fn run<F, Fut>(
     refresh: F,
     mut updates: mpsc::Receiver<Plan>,
     mut shutdown: watch::Receiver<bool>,
+    grace: std::time::Duration,
 ) where
     F: Fn(FeedConfig) -> Fut,
     Fut: Future<Output = RefreshReport> + Send + 'static,
@@ -256,8 +257,24 @@ pub async fn run<F, Fut>(
             }
         }
     }
-    // Stop scheduling; let in-flight refreshes finish their writes.
-    while running.join_next().await.is_some() {}
+    // Stop scheduling; let in-flight refreshes finish within the grace period.
+    // Past it they are abandoned: each refresh's writes are one transaction, so
+    // an abandoned one leaves nothing half-written.
+    let in_flight = running.len();
+    if in_flight > 0 {
+        tracing::info!(in_flight, "waiting for in-flight refreshes");
+    }
+    let drained = tokio::time::timeout(grace, async {
+        while running.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            abandoned = running.len(),
+            "refreshes still running after the grace period; abandoned"
+        );
+        running.abort_all();
+    }
 }
 
 async fn sleep_or_forever(d: Option<std::time::Duration>) {
@@ -279,6 +296,7 @@ mod tests {
             tags: vec![],
             schedule: Schedule::parse(schedule).unwrap(),
             full_text: false,
+            retention: Default::default(),
         }
     }
 

@@ -239,7 +239,11 @@ async fn failing_feeds_do_not_stop_the_others_and_lose_nothing() {
         (4, 1, Some(503))
     );
     let base = start_publish(&config, ctx.store.clone()).await;
-    assert_eq!(served(&base, "all").await.len(), 5, "the good feed's 4 and the UTF-16BE one");
+    assert_eq!(
+        served(&base, "all").await.len(),
+        5,
+        "the good feed's 4 and the UTF-16BE one"
+    );
 }
 
 #[tokio::test]

@@ -70,6 +70,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write a consistent copy of the database to DEST (safe while the daemon runs).
+    Backup {
+        /// The TOML config file.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// Where to write the copy (must not exist).
+        dest: PathBuf,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `tidings man > /usr/local/share/man/man1/tidings.1`.
+    Man,
     /// Extract the article from pages (files or http(s) URLs).
     Extract {
         /// The page URL for file inputs (resolves links; selects site rules).
@@ -116,8 +131,37 @@ enum Command {
 /// Entry point used by `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "tidings", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("tidings: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Backup { config, dest } => with_config(&config, |c| {
+            anyhow::ensure!(
+                !dest.exists(),
+                "{} already exists; choose a new file",
+                dest.display()
+            );
+            let store = Store::open(&c.daemon.database)?;
+            store.backup(&dest)?;
+            println!(
+                "backed up {} to {}",
+                c.daemon.database.display(),
+                dest.display()
+            );
+            Ok(())
+        }),
         Command::Check { config } => match config::load(&config) {
             Ok(c) => {
                 println!(
@@ -297,6 +341,7 @@ fn with_config(path: &std::path::Path, f: impl FnOnce(Config) -> anyhow::Result<
             return ExitCode::FAILURE;
         }
     };
+    init_logging(&config.daemon.log_level, config.daemon.log_json);
     match f(config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -363,14 +408,19 @@ async fn once(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// tracing to stderr: level from `RUST_LOG` (default info), no colours unless a
-/// terminal (journald shows escape codes verbatim).
-fn init_logging() {
+/// tracing to stderr: level from `RUST_LOG`, else the config's `log_level`; no
+/// colours unless a terminal (journald shows escape codes verbatim); JSON lines
+/// with `log_format = "json"`.
+fn init_logging(level: &str, json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

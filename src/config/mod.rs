@@ -65,6 +65,31 @@ pub struct DaemonConfig {
     /// Fetch article pages that resolve to loopback/private/link-local addresses
     /// (off by default: article links come from third parties).
     pub allow_private_articles: bool,
+    /// How long in-flight refreshes may run on after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// Log filter when `RUST_LOG` is unset (e.g. "info", "tidings=debug").
+    pub log_level: String,
+    /// Log lines as JSON objects instead of text.
+    pub log_json: bool,
+    /// Default retention for every feed.
+    pub retention: Retention,
+}
+
+/// How long items are kept. Pruned items leave a tombstone so they are not
+/// imported again while the source feed still lists them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Drop items older than this many days.
+    pub keep_days: Option<u32>,
+    /// Keep at most this many items per feed (the newest).
+    pub keep_items: Option<u32>,
+}
+
+impl Retention {
+    /// Whether any limit is set.
+    pub fn is_set(&self) -> bool {
+        self.keep_days.is_some() || self.keep_items.is_some()
+    }
 }
 
 /// One `[[feed]]`.
@@ -80,6 +105,8 @@ pub struct FeedConfig {
     pub schedule: Schedule,
     /// Fetch each new item's article page and publish its full text.
     pub full_text: bool,
+    /// Retention: the feed's own limits, else the daemon's.
+    pub retention: Retention,
 }
 
 /// One `[[output]]`.
@@ -314,7 +341,7 @@ impl Validator<'_> {
         let feeds: Vec<FeedConfig> = raw
             .feed
             .into_iter()
-            .filter_map(|f| self.feed(f, &daemon.schedule, &mut seen_urls))
+            .filter_map(|f| self.feed(f, &daemon.schedule, daemon.retention, &mut seen_urls))
             .collect();
         let mut seen_names = HashSet::new();
         let terms = crate::filter::TermLists::new(raw.terms);
@@ -410,6 +437,41 @@ impl Validator<'_> {
                 2,
             ) as usize,
             allow_private_articles: raw.allow_private_articles.unwrap_or(false),
+            shutdown_grace: Duration::from_secs(self.positive(
+                &raw.shutdown_grace_secs,
+                "shutdown_grace_secs",
+                1..=3600,
+                20,
+            )),
+            log_level: match &raw.log_level {
+                Some(l)
+                    if tracing_subscriber::EnvFilter::try_new(l.get_ref()).is_err()
+                        || l.get_ref().trim().is_empty() =>
+                {
+                    self.report(l, "log_level must be a level (error, warn, info, debug, trace) or a filter such as \"tidings=debug\"");
+                    "info".to_string()
+                }
+                Some(l) => l.get_ref().clone(),
+                None => "info".to_string(),
+            },
+            log_json: match &raw.log_format {
+                Some(f) if f.get_ref() == "json" => true,
+                Some(f) if f.get_ref() == "text" => false,
+                Some(f) => {
+                    self.report(f, "log_format must be \"text\" or \"json\"");
+                    false
+                }
+                None => false,
+            },
+            retention: Retention {
+                keep_days: raw
+                    .keep_days
+                    .as_ref()
+                    .map(|_| self.positive(&raw.keep_days, "keep_days", 1..=36_500, 0) as u32),
+                keep_items: raw.keep_items.as_ref().map(|_| {
+                    self.positive(&raw.keep_items, "keep_items", 1..=10_000_000, 0) as u32
+                }),
+            },
         }
     }
 
@@ -454,6 +516,7 @@ impl Validator<'_> {
         &mut self,
         raw: RawFeed,
         default: &Schedule,
+        defaults: Retention,
         seen: &mut HashSet<String>,
     ) -> Option<FeedConfig> {
         let url = match url::Url::parse(raw.url.get_ref().trim()) {
@@ -501,6 +564,20 @@ impl Validator<'_> {
                 .collect(),
             schedule,
             full_text: raw.full_text.unwrap_or(false),
+            retention: Retention {
+                keep_days: match &raw.keep_days {
+                    Some(_) => {
+                        Some(self.positive(&raw.keep_days, "keep_days", 1..=36_500, 0) as u32)
+                    }
+                    None => defaults.keep_days,
+                },
+                keep_items: match &raw.keep_items {
+                    Some(_) => {
+                        Some(self.positive(&raw.keep_items, "keep_items", 1..=10_000_000, 0) as u32)
+                    }
+                    None => defaults.keep_items,
+                },
+            },
         })
     }
 

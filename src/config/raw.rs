@@ -46,6 +46,11 @@ pub struct RawDaemon {
     pub max_page_bytes: Option<Spanned<i64>>,
     pub per_host_concurrency: Option<Spanned<i64>>,
     pub allow_private_articles: Option<bool>,
+    pub shutdown_grace_secs: Option<Spanned<i64>>,
+    pub log_level: Option<Spanned<String>>,
+    pub log_format: Option<Spanned<String>>,
+    pub keep_days: Option<Spanned<i64>>,
+    pub keep_items: Option<Spanned<i64>>,
 }
 
 /// One `[[feed]]`.
@@ -58,6 +63,8 @@ pub struct RawFeed {
     pub tags: Vec<Spanned<String>>,
     pub schedule: Option<Spanned<String>>,
     pub full_text: Option<bool>,
+    pub keep_days: Option<Spanned<i64>>,
+    pub keep_items: Option<Spanned<i64>>,
 }
 
 /// One `[[output]]`.

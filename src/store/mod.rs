@@ -571,6 +571,74 @@ impl Store {
         })
     }
 
+    /// Folds the write-ahead log into the database file (at shutdown), so the
+    /// file alone is a complete copy.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.write(|c| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())))
+    }
+
+    /// A consistent copy of the database at `dest` (VACUUM INTO), safe while the
+    /// daemon runs: it reads one snapshot and never blocks the writer for long.
+    pub fn backup(&self, dest: &Path) -> Result<(), StoreError> {
+        self.read(|c| {
+            c.execute("VACUUM INTO ?1", [dest.to_string_lossy()])
+                .map(|_| ())
+        })
+    }
+
+    /// Deletes items beyond the retention limits of a feed, newest kept, in
+    /// transactions of at most 500 items so serving and polling never wait long.
+    /// Each pruned item leaves a tombstone (its key) so that it is not imported
+    /// again while the source still lists it. Returns how many were pruned.
+    pub fn prune(
+        &self,
+        feed_url: &str,
+        keep_items: Option<u32>,
+        keep_days: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let cutoff = keep_days
+            .map(|d| unix(now) - i64::from(d) * 86_400)
+            .unwrap_or(i64::MIN);
+        let keep = keep_items.map(i64::from).unwrap_or(i64::MAX);
+        let mut total = 0;
+        loop {
+            let pruned = self.write(|c| {
+                let tx = c.transaction()?;
+                let ids: Vec<i64> = {
+                    let mut stmt = tx.prepare_cached(
+                        "SELECT id FROM (
+                             SELECT i.id, i.sort_time, row_number() OVER (ORDER BY i.sort_time DESC, i.id DESC) AS rank
+                             FROM items i JOIN feeds f ON f.id = i.feed_id WHERE f.url = ?1)
+                         WHERE rank > ?2 OR sort_time < ?3 LIMIT 500",
+                    )?;
+                    let rows = stmt.query_map(params![feed_url, keep, cutoff], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                for id in &ids {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO tombstones (feed_id, key, pruned)
+                         SELECT feed_id, key, ?2 FROM items WHERE id = ?1",
+                        params![id, unix(now)],
+                    )?;
+                    tx.execute("DELETE FROM items WHERE id = ?1", [id])?;
+                }
+                // A tombstone is needed only while the source may still list the item.
+                tx.execute("DELETE FROM tombstones WHERE pruned < ?1", [unix(now) - 365 * 86_400])?;
+                tx.commit()?;
+                Ok(ids.len())
+            })?;
+            total += pruned;
+            if pruned < 500 {
+                break;
+            }
+        }
+        if total > 0 {
+            self.changes.fetch_add(1, Ordering::AcqRel);
+        }
+        Ok(total)
+    }
+
     /// Number of items stored, for all feeds.
     pub fn item_count(&self) -> Result<u64, StoreError> {
         self.read(|c| {
@@ -653,6 +721,8 @@ fn upsert_items(
         }
         Ok(())
     };
+    let mut tombstoned =
+        tx.prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND key = ?2")?;
     let mut existing = tx.prepare_cached(
         "SELECT id, content_hash, first_seen FROM items WHERE feed_id = ?1 AND key = ?2",
     )?;
@@ -673,6 +743,11 @@ fn upsert_items(
     for (index, item) in items.iter().enumerate() {
         let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
         let enclosures = serde_json::to_string(&item.enclosures).unwrap_or_else(|_| "[]".into());
+        if tombstoned.exists(params![feed_id, item.key])? {
+            // Pruned by retention while the source still lists it: stays pruned.
+            counts.unchanged += 1;
+            continue;
+        }
         let found: Option<(i64, String, i64)> = existing
             .query_row(params![feed_id, item.key], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))

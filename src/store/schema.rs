@@ -79,6 +79,15 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE feeds ADD COLUMN not_before INTEGER;      -- Retry-After, cache headers, <ttl>
     ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;  -- 410 seen
     "#,
+    // 6: retention leaves tombstones so pruned items are not imported again.
+    r#"
+    CREATE TABLE tombstones (
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        key     TEXT NOT NULL,
+        pruned  INTEGER NOT NULL,
+        PRIMARY KEY (feed_id, key)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

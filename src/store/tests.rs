@@ -153,3 +153,37 @@ fn public_ids_do_not_depend_on_row_ids() {
     };
     assert_eq!(uid(&s1), uid(&s2));
 }
+
+#[test]
+fn retention_prunes_oldest_and_tombstones_keep_them_out() {
+    let (_d, s) = open();
+    let now = Utc::now();
+    let items: Vec<NewItem> = (0..6)
+        .map(|i| {
+            item(
+                &format!("k{i}"),
+                &format!("T{i}"),
+                Some(now - Duration::days(i)),
+            )
+        })
+        .collect();
+    s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    // Keep the 4 newest (k4, k5 go), and nothing older than 2 days counted from
+    // 12 hours later (k2, k3 go too): k0 and k1 stay.
+    assert_eq!(
+        s.prune(FEED.url, Some(4), Some(2), now + Duration::hours(12))
+            .unwrap(),
+        4
+    );
+    let titles: Vec<_> = s
+        .items_of(&[FEED.url.to_string()], 10)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.title)
+        .collect();
+    assert_eq!(titles, ["T0", "T1"]);
+    // The source still lists all six: the pruned ones are not imported again.
+    let c = s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    assert_eq!((c.new, c.unchanged), (0, 6));
+    assert_eq!(s.item_count().unwrap(), 2);
+}

@@ -1,0 +1,176 @@
+//! Operating it: retention, backup, logs, completions and the man page.
+
+use std::process::Command;
+
+use crate::support::*;
+
+fn tidings(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn retention_keeps_the_newest_and_does_not_reimport_pruned_items() {
+    let server = FeedServer::start().await;
+    server.set(
+        "f.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
+    );
+    let t = write_config(&format!(
+        "[daemon]\ndatabase = \"t.db\"\n[[feed]]\nurl = \"{}\"\nkeep_items = 2\n[[output]]\nname = \"all\"\n",
+        server.url("f.xml")
+    ));
+    let config = load(&t);
+    let ctx = tidings::daemon::context(&config).await.unwrap();
+    tidings::daemon::once_with(&ctx, &config).await;
+    assert_eq!(ctx.store.item_count().unwrap(), 2);
+    let again = tidings::daemon::once_with(&ctx, &config).await;
+    assert_eq!(
+        again[0].result,
+        tidings::model::RefreshResult::Stored(tidings::model::StoreCounts {
+            new: 0,
+            updated: 0,
+            unchanged: 4
+        })
+    );
+    assert_eq!(
+        ctx.store.item_count().unwrap(),
+        2,
+        "pruned items stay pruned"
+    );
+    let base = start_publish(&config, ctx.store.clone()).await;
+    let body = client()
+        .get(format!("{base}/feeds/all.xml"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let titles: Vec<String> = served_items(&body).into_iter().map(|i| i.1).collect();
+    assert_eq!(
+        titles,
+        [
+            "Seoul and Tokyo foreign ministers meet in Busan",
+            "서울·베이징 외교장관 회담"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn backup_makes_a_consistent_copy_while_the_daemon_runs() {
+    let server = FeedServer::start().await;
+    server.set(
+        "f.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let t = write_config(&format!(
+        "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\nlog_format = \"json\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",
+        server.url("f.xml")
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["run", "--config"])
+        .arg(&t.path)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let c = client();
+    let mut up = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if let Ok(r) = c
+            .get(format!("http://127.0.0.1:{port}/feeds/all.xml"))
+            .send()
+            .await
+            && served_items(&r.bytes().await.unwrap()).len() == 4
+        {
+            up = true;
+            break;
+        }
+    }
+    assert!(up);
+    let dest = t.dir.path().join("backup.db");
+    let (path, d) = (t.path.clone(), dest.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .args(["backup", "--config"])
+            .arg(&path)
+            .arg(&d)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let copy = rusqlite::Connection::open(&dest).unwrap();
+    let ok: String = copy
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let n: i64 = copy
+        .query_row("SELECT count(*) FROM items", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 4);
+    // A second backup to the same file is refused rather than overwriting it.
+    let again = tidings(&[
+        "backup",
+        "--config",
+        t.path.to_str().unwrap(),
+        dest.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(1));
+
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let (status, log) = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        let mut log = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+        (status, log)
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0));
+    for line in log.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{line}");
+    }
+    // Shutdown checkpointed the WAL: the database file alone is complete.
+    let wal = t.dir.path().join("t.db-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "WAL folded into the database"
+    );
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let bash = tidings(&["completions", "bash"]);
+    assert!(bash.status.success());
+    let text = String::from_utf8_lossy(&bash.stdout);
+    assert!(text.contains("tidings") && text.contains("explain") && text.contains("--config"));
+    let man = tidings(&["man"]);
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.status.success() && text.starts_with(".ie") || text.contains(".TH"),
+        "{text}"
+    );
+    assert!(text.contains("status"));
+}
