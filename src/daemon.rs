@@ -20,6 +20,7 @@ use tracing::{error, info, warn};
 use crate::config::{self, Config};
 use crate::fetch::{FetchSettings, Fetcher, PageFetcher};
 use crate::membership::{self, Filters};
+use crate::metrics::Metrics;
 use crate::model::RefreshReport;
 use crate::pipeline::{self, Context};
 use crate::publish::{self, AppState};
@@ -65,6 +66,7 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         filters: Filters::new(config),
         pages,
         sites: Arc::new(std::sync::RwLock::new(Arc::new(config.sites.clone()))),
+        metrics: Arc::new(Metrics::default()),
     };
     sync_memberships(&ctx, config).await?;
     Ok(ctx)
@@ -183,7 +185,23 @@ pub async fn run(
         let _ = stop_tx.send(true);
     });
 
-    let state = Arc::new(AppState::new(ctx.store.clone(), &config));
+    let state =
+        Arc::new(AppState::new(ctx.store.clone(), &config).with_metrics(ctx.metrics.clone()));
+    if let Some(addr) = config.daemon.metrics_listen {
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+        let mut stop = stop_rx.clone();
+        info!(%addr, "serving Prometheus metrics at /metrics");
+        tokio::spawn(publish::serve_metrics(
+            listener,
+            ctx.store.clone(),
+            ctx.metrics.clone(),
+            async move {
+                let _ = stop.wait_for(|s| *s).await;
+            },
+        ));
+    }
     let mut server_stop = stop_rx.clone();
     let addr = listener.local_addr()?;
     let server = tokio::spawn(publish::serve(listener, state.clone(), async move {

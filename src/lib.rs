@@ -26,6 +26,7 @@
 //! - [`pipeline`]: the refresh of one feed.
 //! - [`daemon`]: start-up, signals, reload, shutdown; `once`.
 //! - [`systemd`]: readiness and watchdog notifications.
+//! - [`metrics`]: Prometheus counters, on their own listener.
 //! - [`status`]: the per-feed status report.
 //! - [`cli`]: the subcommands.
 #![deny(missing_docs)]
@@ -37,6 +38,7 @@ pub mod extract;
 pub mod fetch;
 pub mod filter;
 pub mod membership;
+pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod parse;

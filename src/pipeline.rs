@@ -17,6 +17,7 @@ use crate::fetch::{FetchError, Fetcher, MAX_DELAY};
 use crate::extract::{self, SiteRule};
 use crate::fetch::PageFetcher;
 use crate::membership::{self, Filters};
+use crate::metrics::Metrics;
 use crate::model::{FetchKind, RefreshReport, RefreshResult};
 use crate::publish::html_to_text;
 use crate::store::{self, FeedRef, Refresh, Store};
@@ -39,6 +40,8 @@ pub struct Context {
     pub pages: PageFetcher,
     /// `[[site]]` extraction rules; replaced on reload.
     pub sites: Arc<RwLock<Arc<Vec<SiteRule>>>>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// Articles fetched per feed refresh, at most (the rest wait for the next poll).
@@ -70,6 +73,7 @@ pub async fn refresh(ctx: &Context, feed: &FeedConfig) -> RefreshReport {
             }
             RefreshResult::Failed(_) => {}
         }
+        ctx.metrics.refresh(&result, started.elapsed());
         RefreshReport {
             url: feed.url.to_string(),
             name: feed.name.clone(),
@@ -323,6 +327,7 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
             Ok(article) => (Some(article), "ok".to_string()),
             Err(reason) => (None, reason),
         };
+        ctx.metrics.extraction(&outcome);
         if article.is_some() {
             info!(%link, "full text extracted");
         } else {

@@ -174,3 +174,69 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     );
     assert!(text.contains("status"));
 }
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_only() {
+    let server = FeedServer::start().await;
+    server.set(
+        "f.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), Some("e1")),
+    );
+    let mport = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let t = write_config(&format!(
+        "[daemon]\ndatabase = \"t.db\"\nmetrics_listen = \"127.0.0.1:{mport}\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",
+        server.url("f.xml")
+    ));
+    let config = load(&t);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let daemon = tokio::spawn(tidings::daemon::run(config, listener, async {
+        let _ = stopped.await;
+    }));
+    let c = client();
+    let mut text = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let _ = c.get(format!("{base}/feeds/all.xml")).send().await;
+        if let Ok(r) = c
+            .get(format!("http://127.0.0.1:{mport}/metrics"))
+            .send()
+            .await
+        {
+            text = r.text().await.unwrap();
+            if text.contains("tidings_polls_total{result=\"stored\"} 1") {
+                break;
+            }
+        }
+    }
+    for needle in [
+        "tidings_polls_total{result=\"stored\"} 1",
+        "tidings_items_ingested_total{kind=\"new\"} 4",
+        "tidings_feeds{state=\"ok\"} 1",
+        "tidings_refresh_seconds_count 1",
+        "# TYPE tidings_refresh_seconds histogram",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+    assert!(
+        text.contains("tidings_output_requests_total ")
+            && !text.contains("tidings_output_requests_total 0"),
+        "{text}"
+    );
+    assert_eq!(
+        c.get(format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "not on the public listener"
+    );
+    stop.send(()).unwrap();
+    daemon.await.unwrap().unwrap();
+}

@@ -67,6 +67,8 @@ pub struct DaemonConfig {
     pub allow_private_articles: bool,
     /// How long in-flight refreshes may run on after SIGTERM.
     pub shutdown_grace: Duration,
+    /// Where `/metrics` is served (Prometheus text); off when unset.
+    pub metrics_listen: Option<SocketAddr>,
     /// Log filter when `RUST_LOG` is unset (e.g. "info", "tidings=debug").
     pub log_level: String,
     /// Log lines as JSON objects instead of text.
@@ -437,6 +439,9 @@ impl Validator<'_> {
                 2,
             ) as usize,
             allow_private_articles: raw.allow_private_articles.unwrap_or(false),
+            metrics_listen: raw.metrics_listen.as_ref().and_then(|l| {
+                l.get_ref().parse().map_err(|_| self.report(l, format!("metrics_listen {:?} is not an address: expected IP:PORT, e.g. \"127.0.0.1:9100\"", l.get_ref()))).ok()
+            }),
             shutdown_grace: Duration::from_secs(self.positive(
                 &raw.shutdown_grace_secs,
                 "shutdown_grace_secs",

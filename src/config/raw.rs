@@ -47,6 +47,7 @@ pub struct RawDaemon {
     pub per_host_concurrency: Option<Spanned<i64>>,
     pub allow_private_articles: Option<bool>,
     pub shutdown_grace_secs: Option<Spanned<i64>>,
+    pub metrics_listen: Option<Spanned<String>>,
     pub log_level: Option<Spanned<String>>,
     pub log_format: Option<Spanned<String>>,
     pub keep_days: Option<Spanned<i64>>,

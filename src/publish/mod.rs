@@ -27,6 +27,7 @@ use tower_http::compression::CompressionLayer;
 pub use render::{ChannelInfo, Format, html_to_text, render, sanitize};
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::model::StoredItem;
 use crate::normalize::{hex_digest, story_key};
 use crate::store::{self, Store};
@@ -103,6 +104,7 @@ pub struct AppState {
     store: Store,
     view: RwLock<Arc<View>>,
     cache: Mutex<HashMap<CacheKey, Arc<Rendered>>>,
+    metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -112,7 +114,14 @@ impl AppState {
             store,
             view: RwLock::new(Arc::new(View::of(config, 0))),
             cache: Mutex::new(HashMap::new()),
+            metrics: Arc::new(Metrics::default()),
         }
+    }
+
+    /// Counts requests in `metrics` (shared with the pipeline).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> AppState {
+        self.metrics = metrics;
+        self
     }
 
     /// Switches to a reloaded config's outputs; requests in flight finish with the
@@ -147,6 +156,35 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serves `/metrics` (Prometheus text) on its own listener until `shutdown`.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    store: Store,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let (store, metrics) = (store.clone(), metrics.clone());
+            async move {
+                let states = store::blocking(move || store.feed_states())
+                    .await
+                    .unwrap_or_default();
+                let mut r = metrics.render(&states).into_response();
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                );
+                r
+            }
+        }),
+    );
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -242,7 +280,9 @@ async fn serve_output(
                     .into_response();
             }
         };
-    let mut response = if not_modified(headers, &rendered) {
+    let is_304 = not_modified(headers, &rendered);
+    state.metrics.output_request(is_304);
+    let mut response = if is_304 {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (StatusCode::OK, rendered.body.clone()).into_response()
