@@ -28,6 +28,7 @@
 //! - [`systemd`]: readiness and watchdog notifications.
 //! - [`metrics`]: Prometheus counters, on their own listener.
 //! - [`status`]: the per-feed status report.
+//! - [`opml`]: OPML import (into the TOML, comments kept) and export.
 //! - [`cli`]: the subcommands.
 #![deny(missing_docs)]
 
@@ -41,6 +42,7 @@ pub mod membership;
 pub mod metrics;
 pub mod model;
 pub mod normalize;
+pub mod opml;
 pub mod parse;
 pub mod pipeline;
 pub mod publish;

@@ -240,3 +240,89 @@ async fn metrics_are_served_on_their_own_listener_only() {
     stop.send(()).unwrap();
     daemon.await.unwrap().unwrap();
 }
+
+#[test]
+fn opml_round_trip_through_newsboat_keeps_every_feed_and_the_config_comments() {
+    let t = write_config(
+        "[[feed]]\nurl = \"https://a.example/rss\"\nname = \"A\"\ntags = [\"korea\"]\n\
+         [[feed]]\nurl = \"https://b.example/atom?x=1&y=2\"\nname = \"B & C\"\n\
+         [[feed]]\nurl = \"https://c.example/feed/\"\n",
+    );
+    let out = tidings(&["export-opml", "--config", t.path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exported = t.dir.path().join("tidings.opml");
+    std::fs::write(&exported, &out.stdout).unwrap();
+
+    // newsboat imports our OPML and exports its own.
+    let nb = t.dir.path().join("nb");
+    std::fs::create_dir(&nb).unwrap();
+    std::fs::write(nb.join("urls"), "").unwrap();
+    let newsboat = |args: &[&str]| {
+        Command::new("newsboat")
+            .current_dir(&nb)
+            .args(["-u", "urls", "-c", "cache.db", "-C", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("newsboat (installed by scripts/test.sh)")
+    };
+    assert!(
+        newsboat(&["-i", exported.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let back = newsboat(&["-e"]);
+    assert!(back.status.success());
+    let from_newsboat = t.dir.path().join("newsboat.opml");
+    std::fs::write(&from_newsboat, &back.stdout).unwrap();
+
+    // Into a fresh config with comments: every feed arrives, the comments stay.
+    let fresh = t.dir.path().join("fresh.toml");
+    std::fs::write(
+        &fresh,
+        "# my tidings\n[daemon]\nlisten = \"127.0.0.1:8080\" # port\n",
+    )
+    .unwrap();
+    let out = tidings(&[
+        "import-opml",
+        "--config",
+        fresh.to_str().unwrap(),
+        from_newsboat.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3 added"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let text = std::fs::read_to_string(&fresh).unwrap();
+    assert!(
+        text.starts_with("# my tidings\n[daemon]\nlisten = \"127.0.0.1:8080\" # port\n"),
+        "{text}"
+    );
+    let config = tidings::config::load(&fresh).unwrap();
+    let urls: Vec<String> = config.feeds.iter().map(|f| f.url.to_string()).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://a.example/rss",
+            "https://b.example/atom?x=1&y=2",
+            "https://c.example/feed/"
+        ]
+    );
+    // Importing again adds nothing.
+    let out = tidings(&[
+        "import-opml",
+        "--config",
+        fresh.to_str().unwrap(),
+        exported.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 added"));
+}

@@ -78,6 +78,21 @@ enum Command {
         /// Where to write the copy (must not exist).
         dest: PathBuf,
     },
+    /// Add the feeds of an OPML file to the config (comments and layout kept;
+    /// feeds already configured are skipped; folders become tags).
+    ImportOpml {
+        /// The TOML config file to edit.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// The OPML file (as exported by newsboat, Miniflux, FreshRSS, Feedly...).
+        opml: PathBuf,
+    },
+    /// Print the configured feeds as OPML 2.0.
+    ExportOpml {
+        /// The TOML config file.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -147,6 +162,11 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::ExportOpml { config } => with_config(&config, |c| {
+            print!("{}", crate::opml::render(&c.feeds));
+            Ok(())
+        }),
+        Command::ImportOpml { config, opml } => with_config(&config, |c| import_opml(&c, &opml)),
         Command::Backup { config, dest } => with_config(&config, |c| {
             anyhow::ensure!(
                 !dest.exists(),
@@ -240,6 +260,38 @@ fn output<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a crate::confi
             let names: Vec<&str> = config.outputs.iter().map(|o| o.name.as_str()).collect();
             anyhow::anyhow!("no output named {name:?} (outputs: {})", names.join(", "))
         })
+}
+
+fn import_opml(config: &Config, opml: &std::path::Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(opml).with_context(|| format!("cannot read {}", opml.display()))?;
+    let feeds = crate::opml::parse(&text)?;
+    let current = std::fs::read_to_string(&config.path)?;
+    let existing: Vec<String> = config.feeds.iter().map(|f| f.url.to_string()).collect();
+    let (updated, added) = crate::opml::add_to_config(&current, &feeds, &existing)?;
+    // The edited file must still be a valid config before it replaces the old one.
+    if let Err(e) = config::parse(&updated, &config.path) {
+        anyhow::bail!("the OPML's feeds would make the config invalid; nothing written:\n{e}");
+    }
+    if added > 0 {
+        let tmp = config.path.with_extension("toml.tmp");
+        std::fs::write(&tmp, &updated)
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        std::fs::rename(&tmp, &config.path)
+            .with_context(|| format!("cannot replace {}", config.path.display()))?;
+    }
+    println!(
+        "{}: {} feeds in the OPML, {added} added, {} already configured{}",
+        config.path.display(),
+        feeds.len(),
+        feeds.len() - added,
+        if added > 0 {
+            "; reload the daemon (systemctl reload tidings) to poll them"
+        } else {
+            ""
+        }
+    );
+    Ok(())
 }
 
 fn status(config: &Config, json: bool) -> anyhow::Result<()> {
