@@ -30,7 +30,13 @@ use crate::{scheduler, systemd};
 /// Opens the store and builds the refresh context for `config`.
 pub async fn context(config: &Config) -> anyhow::Result<Context> {
     let path = config.daemon.database.clone();
-    let store = store::blocking(move || Store::open(&path)).await?;
+    let limit = config.daemon.max_database_mb;
+    let store = store::blocking(move || {
+        let store = Store::open(&path)?;
+        store.set_size_limit(limit)?;
+        Ok(store)
+    })
+    .await?;
     let fetcher = Fetcher::new(&FetchSettings {
         timeout: config.daemon.timeout,
         connect_timeout: config.daemon.connect_timeout,
@@ -303,6 +309,8 @@ async fn reload(
         warn!("changes to [daemon] database and listen take effect at the next restart");
     }
     let plan = plan(&ctx.store, &new).await?;
+    let (store, limit) = (ctx.store.clone(), new.daemon.max_database_mb);
+    store::blocking(move || store.set_size_limit(limit)).await?;
     ctx.filters.set(&new);
     *ctx.sites.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new.sites.clone());
     sync_memberships(ctx, &new).await?;

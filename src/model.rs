@@ -184,6 +184,9 @@ pub struct RefreshReport {
     pub not_before: Option<DateTime<Utc>>,
     /// Failures in a row, counting this one (0 after a success): drives back-off.
     pub consecutive_failures: u32,
+    /// The database could not take the writes (full disk or size cap,
+    /// read-only): the scheduler pauses polling.
+    pub storage_unavailable: bool,
 }
 
 /// An item as read back for publishing.

@@ -53,9 +53,17 @@ pub async fn refresh(ctx: &Context, feed: &FeedConfig) -> RefreshReport {
     let span = info_span!("refresh", feed = %feed.name, url = %feed.url);
     async {
         let started = Instant::now();
-        let (result, not_before, consecutive_failures) = match run(ctx, feed).await {
-            Ok((result, not_before)) => (result, not_before, 0),
-            Err(failure) => record_failure(ctx, feed, failure).await,
+        let (result, not_before, consecutive_failures, storage_unavailable) = match run(ctx, feed).await {
+            Ok((result, not_before)) => (result, not_before, 0, false),
+            Err(failure) if failure.storage => {
+                // Nothing can be recorded either; the scheduler pauses polling.
+                tracing::error!(error = %failure.message, "the database cannot take writes: polling pauses, serving goes on");
+                (RefreshResult::Failed(failure.message), None, 0, true)
+            }
+            Err(failure) => {
+                let (r, nb, n) = record_failure(ctx, feed, failure).await;
+                (r, nb, n, false)
+            }
         };
         match &result {
             RefreshResult::Stored(c) => info!(
@@ -81,6 +89,7 @@ pub async fn refresh(ctx: &Context, feed: &FeedConfig) -> RefreshReport {
             elapsed: started.elapsed(),
             not_before,
             consecutive_failures,
+            storage_unavailable,
         }
     }
     .instrument(span)
@@ -161,6 +170,8 @@ struct Failure {
     status: Option<u16>,
     retry_after: Option<DateTime<Utc>>,
     message: String,
+    /// The database refused the write (full, read-only).
+    storage: bool,
 }
 
 impl Failure {
@@ -169,6 +180,14 @@ impl Failure {
             status,
             retry_after: None,
             message: message.to_string(),
+            storage: false,
+        }
+    }
+
+    fn store(status: Option<u16>, e: store::StoreError) -> Failure {
+        Failure {
+            storage: e.is_unwritable(),
+            ..Failure::new(status, e)
         }
     }
 
@@ -181,6 +200,7 @@ impl Failure {
             status: e.status(),
             retry_after,
             message: e.to_string(),
+            storage: false,
         }
     }
 }
@@ -226,7 +246,7 @@ async fn run(
                 store.record_hints(&feed, moved_to.as_deref(), not_before, Utc::now())
             })
             .await
-            .map_err(|e| Failure::new(Some(status), e))?;
+            .map_err(|e| Failure::store(Some(status), e))?;
             return Ok((RefreshResult::NotModified, not_before));
         }
         FetchKind::Fetched(body) => body,
@@ -287,7 +307,7 @@ async fn run(
         Ok(counts)
     })
     .await
-    .map_err(|e| Failure::new(Some(status), e))?;
+    .map_err(|e| Failure::store(Some(status), e))?;
     if feed.full_text {
         extract_pending(ctx, feed).await;
     }

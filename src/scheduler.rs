@@ -115,7 +115,10 @@ pub fn spread(feed: &FeedConfig) -> i64 {
 
 /// What the scheduler needs from a finished refresh: the server's floor on the
 /// next poll, failures in a row, and whether the feed is gone.
-type Outcome = (Option<DateTime<Utc>>, u32, bool);
+type Outcome = (Option<DateTime<Utc>>, u32, bool, bool);
+
+/// How long polling pauses when the database cannot take writes, before trying again.
+pub const STORAGE_RETRY: chrono::Duration = chrono::Duration::seconds(10);
 
 /// A new set of feeds for a running scheduler (after a config reload): each with
 /// the time it is due if it is new or its schedule changed.
@@ -208,13 +211,16 @@ pub async fn run<F, Fut>(
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running: JoinSet<(String, Option<Outcome>)> = JoinSet::new();
     let mut updates_open = true;
+    let mut paused_until: Option<DateTime<Utc>> = None;
     loop {
         if *shutdown.borrow() {
             break;
         }
-        let sleep_for = state
-            .next_wake()
-            .map(|t| (t - Utc::now()).to_std().unwrap_or_default());
+        let wake = match (state.next_wake(), paused_until) {
+            (Some(t), Some(p)) => Some(t.max(p)),
+            (t, _) => t,
+        };
+        let sleep_for = wake.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
         tokio::select! {
             _ = shutdown.changed() => {}
             plan = updates.recv(), if updates_open => match plan {
@@ -224,8 +230,13 @@ pub async fn run<F, Fut>(
             Some(done) = running.join_next(), if !running.is_empty() => {
                 if let Ok((url, outcome)) = done {
                     state.running.remove(&url);
-                    let (not_before, failures, gone) = outcome.unwrap_or((None, 1, false));
-                    if gone {
+                    let (not_before, failures, gone, storage) = outcome.unwrap_or((None, 1, false, false));
+                    if storage {
+                        // Full disk or read-only database: hold every poll back for a
+                        // while (serving is unaffected), then try again.
+                        paused_until = Some(Utc::now() + STORAGE_RETRY);
+                        state.set_due(&url, Utc::now() + STORAGE_RETRY);
+                    } else if gone {
                         // 410: not polled again until the config changes it.
                         state.feeds.remove(&url);
                     } else if let Some(feed) = state.feeds.get(&url) {
@@ -235,6 +246,12 @@ pub async fn run<F, Fut>(
                 }
             }
             _ = sleep_or_forever(sleep_for) => {
+                if paused_until.is_some_and(|p| p > Utc::now()) {
+                    continue;
+                }
+                if paused_until.take().is_some() {
+                    tracing::info!("retrying polls after the database refused writes");
+                }
                 for feed in state.take_due(Utc::now()) {
                     let url = feed.url.to_string();
                     let fut = refresh(feed);
@@ -245,7 +262,7 @@ pub async fn run<F, Fut>(
                         match AssertUnwindSafe(fut).catch_unwind().await {
                             Ok(r) => {
                                 let gone = r.result == crate::model::RefreshResult::Gone;
-                                (url, Some((r.not_before, r.consecutive_failures, gone)))
+                                (url, Some((r.not_before, r.consecutive_failures, gone, r.storage_unavailable)))
                             }
                             Err(_) => {
                                 tracing::error!(%url, "refresh panicked; the feed stays scheduled");

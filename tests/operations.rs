@@ -326,3 +326,111 @@ fn opml_round_trip_through_newsboat_keeps_every_feed_and_the_config_comments() {
     ]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 added"));
 }
+
+#[tokio::test]
+async fn a_full_database_pauses_polling_keeps_serving_and_recovers() {
+    let server = FeedServer::start().await;
+    let mut feed = String::from(
+        "<rss version=\"2.0\"><channel><title>Big</title><link>https://big.example/</link><description>d</description>",
+    );
+    for i in 0..40 {
+        feed.push_str(&format!(
+            "<item><title>Big item {i}</title><link>https://big.example/{i}</link><guid>big-{i}</guid><description>{}</description></item>",
+            "A long paragraph of article text. ".repeat(1200)
+        ));
+    }
+    feed.push_str("</channel></rss>");
+    server.set("big.xml", Resource::feed(feed, None));
+    server.set(
+        "small.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = |cap: u32| {
+        format!(
+            "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\nmax_database_mb = {cap}\nconcurrency = 1\n\
+             [[feed]]\nurl = \"{}\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",
+            server.url("big.xml"),
+            server.url("small.xml")
+        )
+    };
+    let t = write_config(&text(1));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(["run", "--config"])
+        .arg(&t.path)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let c = client();
+    let count = |c: reqwest::Client| async move {
+        let r = c
+            .get(format!("http://127.0.0.1:{port}/feeds/all.xml"))
+            .send()
+            .await
+            .ok()?;
+        Some(served_items(&r.bytes().await.ok()?).len())
+    };
+    // The big feed does not fit under the 1 MB cap; the server keeps serving.
+    let mut seen = None;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        seen = count(c.clone()).await;
+        if seen.is_some() && server.hits("big.xml") >= 1 {
+            break;
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(seen.is_some(), "serving goes on");
+    let health = c
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let big_hits = server.hits("big.xml");
+
+    // Space returns (the cap is raised and the config reloaded): polling resumes.
+    std::fs::write(&t.path, text(64)).unwrap();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut recovered = false;
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if count(c.clone()).await.is_some_and(|n| n >= 40) {
+            recovered = true;
+            break;
+        }
+    }
+    assert!(recovered, "polling resumed by itself once writes fit again");
+    assert!(server.hits("big.xml") > big_hits);
+
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let log = tokio::task::spawn_blocking(move || {
+        child.wait().unwrap();
+        let mut log = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
+        log
+    })
+    .await
+    .unwrap();
+    assert!(
+        log.contains("database or disk is full") && log.contains("polling pauses, serving goes on"),
+        "{log}"
+    );
+    assert!(log.contains("retrying polls"), "{log}");
+}

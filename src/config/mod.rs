@@ -69,6 +69,8 @@ pub struct DaemonConfig {
     pub shutdown_grace: Duration,
     /// Where `/metrics` is served (Prometheus text); off when unset.
     pub metrics_listen: Option<SocketAddr>,
+    /// Cap on the database size; when reached, polling pauses (as on a full disk).
+    pub max_database_mb: Option<u64>,
     /// Log filter when `RUST_LOG` is unset (e.g. "info", "tidings=debug").
     pub log_level: String,
     /// Log lines as JSON objects instead of text.
@@ -442,6 +444,7 @@ impl Validator<'_> {
             metrics_listen: raw.metrics_listen.as_ref().and_then(|l| {
                 l.get_ref().parse().map_err(|_| self.report(l, format!("metrics_listen {:?} is not an address: expected IP:PORT, e.g. \"127.0.0.1:9100\"", l.get_ref()))).ok()
             }),
+            max_database_mb: raw.max_database_mb.as_ref().map(|_| self.positive(&raw.max_database_mb, "max_database_mb", 1..=1 << 24, 0)),
             shutdown_grace: Duration::from_secs(self.positive(
                 &raw.shutdown_grace_secs,
                 "shutdown_grace_secs",

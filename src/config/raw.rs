@@ -48,6 +48,7 @@ pub struct RawDaemon {
     pub allow_private_articles: Option<bool>,
     pub shutdown_grace_secs: Option<Spanned<i64>>,
     pub metrics_listen: Option<Spanned<String>>,
+    pub max_database_mb: Option<Spanned<i64>>,
     pub log_level: Option<Spanned<String>>,
     pub log_format: Option<Spanned<String>>,
     pub keep_days: Option<Spanned<i64>>,

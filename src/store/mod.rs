@@ -55,6 +55,28 @@ pub enum StoreError {
     Task(String),
 }
 
+impl StoreError {
+    /// The database cannot take writes right now (disk or size cap full,
+    /// read-only file or file system): polling should pause, serving goes on.
+    pub fn is_unwritable(&self) -> bool {
+        let sqlite = match self {
+            StoreError::Sqlite(e)
+            | StoreError::Open { source: e, .. }
+            | StoreError::Migration { source: e, .. } => e,
+            _ => return false,
+        };
+        matches!(
+            sqlite.sqlite_error_code(),
+            Some(
+                rusqlite::ErrorCode::DiskFull
+                    | rusqlite::ErrorCode::ReadOnly
+                    | rusqlite::ErrorCode::SystemIoFailure
+                    | rusqlite::ErrorCode::CannotOpen
+            )
+        )
+    }
+}
+
 /// A feed as the pipeline refers to it.
 #[derive(Debug, Clone)]
 pub struct FeedRef<'a> {
@@ -149,6 +171,16 @@ impl Store {
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
             changes: Arc::new(AtomicU64::new(1)),
+        })
+    }
+
+    /// Caps the database at `mb` megabytes (SQLite `max_page_count`); writes past
+    /// it fail like a full disk. `None` lifts the cap.
+    pub fn set_size_limit(&self, mb: Option<u64>) -> Result<(), StoreError> {
+        self.write(|c| {
+            let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            let pages = mb.map_or(4_294_967_294, |mb| ((mb as i64) << 20) / page.max(512));
+            c.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
         })
     }
 
