@@ -271,7 +271,7 @@ pub fn explain_stored(
         ));
     }
     lines.push("why:".into());
-    lines.extend(explanation.reasons.iter().map(|r| format!("  - {r}")));
+    lines.extend(explanation.reasons.iter().map(|r| format!("  {r}")));
     lines
 }
 
