@@ -434,3 +434,45 @@ async fn a_full_database_pauses_polling_keeps_serving_and_recovers() {
     );
     assert!(log.contains("retrying polls"), "{log}");
 }
+
+#[tokio::test]
+async fn import_opml_can_validate_feeds_first() {
+    let server = FeedServer::start().await;
+    server.set(
+        "good.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
+    );
+    let opml = format!(
+        "<opml version=\"2.0\"><body><outline text=\"News\"><outline text=\"Good\" xmlUrl=\"{}\"/><outline text=\"Bad\" xmlUrl=\"{}\"/></outline></body></opml>",
+        server.url("good.xml"),
+        server.url("missing.xml")
+    );
+    let t = write_config("[daemon]\n");
+    let file = t.dir.path().join("in.opml");
+    std::fs::write(&file, opml).unwrap();
+    let (config, f) = (t.path.clone(), file.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .args(["import-opml", "--validate", "--config"])
+            .arg(&config)
+            .arg(&f)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not added:") && stderr.contains("missing.xml") && stderr.contains("404"),
+        "{stderr}"
+    );
+    let config = load(&t);
+    assert_eq!(config.feeds.len(), 1);
+    assert_eq!(config.feeds[0].name, "Good");
+    assert_eq!(config.feeds[0].tags, ["news"]);
+}

@@ -86,6 +86,10 @@ enum Command {
         config: PathBuf,
         /// The OPML file (as exported by newsboat, Miniflux, FreshRSS, Feedly...).
         opml: PathBuf,
+        /// Fetch and parse each new feed first (with a progress bar); feeds that
+        /// fail are listed and not added.
+        #[arg(long)]
+        validate: bool,
     },
     /// Print the configured feeds as OPML 2.0.
     ExportOpml {
@@ -166,7 +170,11 @@ pub fn main() -> ExitCode {
             print!("{}", crate::opml::render(&c.feeds));
             Ok(())
         }),
-        Command::ImportOpml { config, opml } => with_config(&config, |c| import_opml(&c, &opml)),
+        Command::ImportOpml {
+            config,
+            opml,
+            validate,
+        } => with_config(&config, |c| import_opml(&c, &opml, validate)),
         Command::Backup { config, dest } => with_config(&config, |c| {
             anyhow::ensure!(
                 !dest.exists(),
@@ -262,12 +270,28 @@ fn output<'a>(config: &'a Config, name: &str) -> anyhow::Result<&'a crate::confi
         })
 }
 
-fn import_opml(config: &Config, opml: &std::path::Path) -> anyhow::Result<()> {
+fn import_opml(config: &Config, opml: &std::path::Path, validate: bool) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(opml).with_context(|| format!("cannot read {}", opml.display()))?;
-    let feeds = crate::opml::parse(&text)?;
+    let mut feeds = crate::opml::parse(&text)?;
     let current = std::fs::read_to_string(&config.path)?;
     let existing: Vec<String> = config.feeds.iter().map(|f| f.url.to_string()).collect();
+    if validate {
+        let fresh: Vec<_> = feeds
+            .iter()
+            .filter(|f| {
+                !existing
+                    .iter()
+                    .any(|e| e.trim_end_matches('/') == f.url.trim_end_matches('/'))
+            })
+            .cloned()
+            .collect();
+        let failures = runtime()?.block_on(validate_feeds(config, &fresh))?;
+        for (url, why) in &failures {
+            eprintln!("not added: {url}: {why}");
+        }
+        feeds.retain(|f| !failures.iter().any(|(u, _)| *u == f.url));
+    }
     let (updated, added) = crate::opml::add_to_config(&current, &feeds, &existing)?;
     // The edited file must still be a valid config before it replaces the old one.
     if let Err(e) = config::parse(&updated, &config.path) {
@@ -292,6 +316,56 @@ fn import_opml(config: &Config, opml: &std::path::Path) -> anyhow::Result<()> {
         }
     );
     Ok(())
+}
+
+/// Fetches and parses each feed (8 at a time) behind a progress bar; returns the
+/// failures with their reasons.
+async fn validate_feeds(
+    config: &Config,
+    feeds: &[crate::opml::OpmlFeed],
+) -> anyhow::Result<Vec<(String, String)>> {
+    use futures_util::StreamExt;
+    let fetcher = crate::fetch::Fetcher::new(&crate::fetch::FetchSettings {
+        timeout: config.daemon.timeout,
+        connect_timeout: config.daemon.connect_timeout,
+        max_bytes: config.daemon.max_feed_bytes,
+    })?;
+    let bar = indicatif::ProgressBar::new(feeds.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("validating {pos}/{len} feeds {wide_bar} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let checks = futures_util::stream::iter(feeds)
+        .map(|feed| {
+            let (fetcher, bar) = (fetcher.clone(), bar.clone());
+            async move {
+                let result = match url::Url::parse(&feed.url) {
+                    Err(e) => Err(format!("not a URL: {e}")),
+                    Ok(url) => match fetcher.fetch(&url, &Default::default()).await {
+                        Err(e) => Err(e.to_string()),
+                        Ok(outcome) => match outcome.kind {
+                            crate::model::FetchKind::NotModified { .. } => Ok(()),
+                            crate::model::FetchKind::Fetched(body) => crate::parse::feed(
+                                &body.bytes,
+                                &body.final_url,
+                                body.content_type.as_deref(),
+                                usize::MAX,
+                                100_000,
+                            )
+                            .map(|_| ())
+                            .map_err(|e| e.to_string()),
+                        },
+                    },
+                };
+                bar.inc(1);
+                result.err().map(|why| (feed.url.clone(), why))
+            }
+        })
+        .buffer_unordered(8)
+        .collect::<Vec<_>>()
+        .await;
+    bar.finish_and_clear();
+    Ok(checks.into_iter().flatten().collect())
 }
 
 fn status(config: &Config, json: bool) -> anyhow::Result<()> {
