@@ -41,7 +41,8 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         timeout: config.daemon.timeout,
         connect_timeout: config.daemon.connect_timeout,
         max_bytes: config.daemon.max_feed_bytes,
-    })?;
+    })?
+    .with_host_limit(config.daemon.feeds_per_host);
     let feeds: Vec<(String, String)> = config
         .feeds
         .iter()

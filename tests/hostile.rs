@@ -348,3 +348,43 @@ async fn cache_headers_and_ttl_set_a_floor_on_the_next_poll() {
     let r = s.poll().await;
     assert!((r.not_before.unwrap() - chrono::Utc::now()) <= chrono::Duration::hours(24));
 }
+
+#[tokio::test]
+async fn feeds_on_one_host_are_polled_at_most_feeds_per_host_at_a_time() {
+    for (per_host, expected) in [(1, 1), (3, 3)] {
+        let server = FeedServer::start().await;
+        let mut text = format!(
+            "[daemon]\ndatabase = \"t.db\"\nconcurrency = 8\nfeeds_per_host = {per_host}\n"
+        );
+        for i in 0..4 {
+            server.set(
+                &format!("f{i}.xml"),
+                Resource {
+                    delay_ms: 300,
+                    ..good()
+                },
+            );
+            text.push_str(&format!(
+                "[[feed]]\nurl = \"{}\"\n",
+                server.url(&format!("f{i}.xml"))
+            ));
+        }
+        let t = write_config(&text);
+        let config = load(&t);
+        let ctx = tidings::daemon::context(&config).await.unwrap();
+        let started = Instant::now();
+        tidings::daemon::once_with(&ctx, &config).await;
+        assert_eq!(
+            server.max_in_flight(),
+            expected,
+            "feeds_per_host = {per_host}"
+        );
+        if per_host == 1 {
+            assert!(
+                started.elapsed() >= Duration::from_millis(1200),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+    }
+}

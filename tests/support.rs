@@ -24,6 +24,8 @@ pub struct Resource {
     pub headers: Vec<(&'static str, String)>,
     /// Send the body one byte per second (a slow-drip server).
     pub drip: bool,
+    /// Wait this long before answering.
+    pub delay_ms: u64,
 }
 
 impl Resource {
@@ -60,6 +62,8 @@ impl Resource {
 
 #[derive(Default)]
 struct Inner {
+    in_flight: usize,
+    max_in_flight: usize,
     resources: HashMap<String, Resource>,
     hits: HashMap<String, usize>,
     conditional_hits: HashMap<String, usize>,
@@ -106,6 +110,11 @@ impl FeedServer {
             .unwrap_or(&0)
     }
 
+    /// The most requests this server was answering at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.lock().unwrap().max_in_flight
+    }
+
     pub fn conditional_hits(&self, path: &str) -> usize {
         *self
             .inner
@@ -118,11 +127,26 @@ impl FeedServer {
 }
 
 async fn serve(
-    State(inner): State<Arc<Mutex<Inner>>>,
+    State(shared): State<Arc<Mutex<Inner>>>,
     UrlPath(path): UrlPath<String>,
     headers: HeaderMap,
 ) -> Response {
-    let mut inner = inner.lock().unwrap();
+    let delay = {
+        let mut inner = shared.lock().unwrap();
+        inner.in_flight += 1;
+        inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+        inner.resources.get(&path).map_or(0, |r| r.delay_ms)
+    };
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
+    let response = answer(&shared, path, headers);
+    shared.lock().unwrap().in_flight -= 1;
+    response
+}
+
+fn answer(shared: &Arc<Mutex<Inner>>, path: String, headers: HeaderMap) -> Response {
+    let mut inner = shared.lock().unwrap();
     *inner.hits.entry(path.clone()).or_default() += 1;
     let if_none_match = headers
         .get(header::IF_NONE_MATCH)

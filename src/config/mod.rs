@@ -62,6 +62,8 @@ pub struct DaemonConfig {
     pub max_page_bytes: usize,
     /// Article pages fetched from one host at the same time, at most.
     pub per_host_concurrency: usize,
+    /// Feeds polled from one host at the same time, at most.
+    pub feeds_per_host: usize,
     /// Fetch article pages that resolve to loopback/private/link-local addresses
     /// (off by default: article links come from third parties).
     pub allow_private_articles: bool,
@@ -441,6 +443,7 @@ impl Validator<'_> {
                 2,
             ) as usize,
             allow_private_articles: raw.allow_private_articles.unwrap_or(false),
+            feeds_per_host: self.positive(&raw.feeds_per_host, "feeds_per_host", 1..=1024, 4) as usize,
             metrics_listen: raw.metrics_listen.as_ref().and_then(|l| {
                 l.get_ref().parse().map_err(|_| self.report(l, format!("metrics_listen {:?} is not an address: expected IP:PORT, e.g. \"127.0.0.1:9100\"", l.get_ref()))).ok()
             }),

@@ -45,6 +45,7 @@ pub struct RawDaemon {
     pub max_items_per_feed: Option<Spanned<i64>>,
     pub max_page_bytes: Option<Spanned<i64>>,
     pub per_host_concurrency: Option<Spanned<i64>>,
+    pub feeds_per_host: Option<Spanned<i64>>,
     pub allow_private_articles: Option<bool>,
     pub shutdown_grace_secs: Option<Spanned<i64>>,
     pub metrics_listen: Option<Spanned<String>>,

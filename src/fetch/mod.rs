@@ -7,7 +7,11 @@
 
 mod pages;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use futures_util::StreamExt;
 use reqwest::header::{
@@ -82,6 +86,38 @@ impl FetchError {
 pub struct Fetcher {
     client: reqwest::Client,
     max_bytes: usize,
+    hosts: Option<HostLimiter>,
+}
+
+/// At most `per_host` requests in flight to one host at a time (politeness: a
+/// site with many feeds is not hit by all of them at once).
+#[derive(Clone)]
+pub struct HostLimiter {
+    per_host: usize,
+    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+}
+
+impl HostLimiter {
+    /// A limiter allowing `per_host` requests per host (at least 1).
+    pub fn new(per_host: usize) -> HostLimiter {
+        HostLimiter {
+            per_host: per_host.max(1),
+            hosts: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Waits for a slot for `url`'s host; the slot is held until the permit drops.
+    pub async fn acquire(&self, url: &url::Url) -> Option<OwnedSemaphorePermit> {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        let semaphore = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            hosts
+                .entry(host)
+                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
+                .clone()
+        };
+        semaphore.acquire_owned().await.ok()
+    }
 }
 
 impl Fetcher {
@@ -100,7 +136,14 @@ impl Fetcher {
         Ok(Fetcher {
             client,
             max_bytes: settings.max_bytes,
+            hosts: None,
         })
+    }
+
+    /// Limits requests per host (feeds that share a host wait for each other).
+    pub fn with_host_limit(mut self, per_host: usize) -> Fetcher {
+        self.hosts = Some(HostLimiter::new(per_host));
+        self
     }
 
     /// Conditional GET of `url`, following at most 10 redirects by hand so that
@@ -110,6 +153,10 @@ impl Fetcher {
         url: &url::Url,
         validators: &Validators,
     ) -> Result<FetchOutcome, FetchError> {
+        let _slot = match &self.hosts {
+            Some(hosts) => hosts.acquire(url).await,
+            None => None,
+        };
         let mut current = url.clone();
         let mut visited = vec![url.clone()];
         let mut permanent = true;

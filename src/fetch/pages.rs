@@ -6,15 +6,11 @@
 //! policy that applies the same check to literal IP hosts, a per-host concurrency
 //! cap, and a size cap on the decompressed page.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
 
+use super::{FetchError, FetchSettings, HostLimiter, USER_AGENT, describe, header, read_capped};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use reqwest::header::CONTENT_TYPE;
-use tokio::sync::Semaphore;
-
-use super::{FetchError, FetchSettings, USER_AGENT, describe, header, read_capped};
 
 /// Whether an address is one a third-party link must not make us contact.
 pub fn is_private(ip: IpAddr) -> bool {
@@ -91,8 +87,7 @@ pub struct PageFetcher {
     client: reqwest::Client,
     max_bytes: usize,
     allow_private: bool,
-    per_host: usize,
-    hosts: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
+    hosts: HostLimiter,
 }
 
 fn literal_ip(url: &url::Url) -> Option<IpAddr> {
@@ -138,8 +133,7 @@ impl PageFetcher {
             client,
             max_bytes: settings.max_bytes,
             allow_private,
-            per_host: per_host.max(1),
-            hosts: Arc::new(Mutex::new(HashMap::new())),
+            hosts: HostLimiter::new(per_host),
         })
     }
 
@@ -157,18 +151,7 @@ impl PageFetcher {
                 url.host_str().unwrap_or_default()
             )));
         }
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let permit = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-            hosts
-                .entry(host)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
-                .clone()
-        };
-        let _permit = permit
-            .acquire_owned()
-            .await
-            .map_err(|e| FetchError::Transport(e.to_string()))?;
+        let _slot = self.hosts.acquire(url).await;
         let response = self
             .client
             .get(url.clone())
