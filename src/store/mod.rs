@@ -408,13 +408,13 @@ impl Store {
         self.read(|c| {
             let placeholders = vec!["?"; feed_urls.len()].join(",");
             let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM memberships m JOIN items i ON i.id = m.item_id
-                 JOIN feeds f ON f.id = i.feed_id
-                 WHERE m.output = ? AND f.url IN ({placeholders})
+                "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE f.url IN ({placeholders})
+                   AND EXISTS (SELECT 1 FROM memberships m WHERE m.output = ? AND m.item_id = i.id)
                  ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            let params = std::iter::once(output).chain(feed_urls.iter().map(String::as_str));
+            let params = feed_urls.iter().map(String::as_str).chain(std::iter::once(output));
             let rows = stmt.query_map(rusqlite::params_from_iter(params), stored_item)?;
             rows.collect()
         })

@@ -88,6 +88,13 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (feed_id, key)
     ) WITHOUT ROWID;
     "#,
+    // 7: outputs read the newest items across many feeds: walking this index in
+    // order stops after `limit` rows instead of sorting every matching item
+    // (1M items: 1.4 ms instead of 6 ms unfiltered, 1.8 ms instead of 370 ms for
+    // a filtered output holding half of them).
+    r#"
+    CREATE INDEX items_by_time ON items (sort_time DESC, id DESC);
+    "#,
 ];
 
 /// The schema version this build writes.
