@@ -22,6 +22,7 @@ pub struct Metrics {
     extractions: [AtomicU64; 3],
     output_requests: AtomicU64,
     output_not_modified: AtomicU64,
+    output_renders: AtomicU64,
 }
 
 const POLL_RESULTS: [&str; 5] = ["stored", "not_modified", "deferred", "gone", "failed"];
@@ -74,6 +75,11 @@ impl Metrics {
         if not_modified {
             add(&self.output_not_modified, 1);
         }
+    }
+
+    /// Counts one rendering of an output document (a cache miss).
+    pub fn output_render(&self) {
+        add(&self.output_renders, 1);
     }
 
     /// Prometheus text exposition; `feeds_by_state` comes from the store at scrape time.
@@ -155,6 +161,15 @@ impl Metrics {
             out,
             "tidings_output_not_modified_total {}",
             get(&self.output_not_modified)
+        );
+        let _ = writeln!(
+            out,
+            "# HELP tidings_output_renders_total Output documents rendered (cache misses).\n# TYPE tidings_output_renders_total counter"
+        );
+        let _ = writeln!(
+            out,
+            "tidings_output_renders_total {}",
+            get(&self.output_renders)
         );
         out
     }

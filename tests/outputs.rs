@@ -410,3 +410,69 @@ async fn every_format_has_validators_304_head_and_compression() {
         404
     );
 }
+
+#[tokio::test]
+async fn an_output_is_rendered_again_only_when_its_own_items_change() {
+    let server = FeedServer::start().await;
+    server.set(
+        "a.xml",
+        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
+    );
+    server.set(
+        "b.xml",
+        Resource::feed(fixture("feeds/japan-atom.xml"), None),
+    );
+    let t = write_config(&format!(
+        "[daemon]\ndatabase = \"t.db\"\n[[feed]]\nurl = \"{}\"\ntags = [\"a\"]\n[[feed]]\nurl = \"{}\"\ntags = [\"b\"]\n\
+         [[output]]\nname = \"a\"\nfrom = {{ tags = [\"a\"] }}\n",
+        server.url("a.xml"),
+        server.url("b.xml")
+    ));
+    let config = load(&t);
+    let ctx = tidings::daemon::context(&config).await.unwrap();
+    tidings::daemon::once_with(&ctx, &config).await;
+    let metrics = std::sync::Arc::new(tidings::metrics::Metrics::default());
+    let state = std::sync::Arc::new(
+        tidings::publish::AppState::new(ctx.store.clone(), &config).with_metrics(metrics.clone()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/feeds/a.xml", listener.local_addr().unwrap());
+    tokio::spawn(tidings::publish::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let renders = || {
+        metrics
+            .render(&[])
+            .lines()
+            .find(|l| l.starts_with("tidings_output_renders_total"))
+            .unwrap()
+            .to_string()
+    };
+    let c = client();
+    c.get(&url).send().await.unwrap();
+    c.get(&url).send().await.unwrap();
+    assert_eq!(renders(), "tidings_output_renders_total 1", "cached");
+    // Feed b (not in output a) changes: a is not rendered again.
+    let more = String::from_utf8(fixture("feeds/japan-atom.xml"))
+        .unwrap()
+        .replace("Typhoon season ends", "Typhoon season ends early");
+    server.set("b.xml", Resource::feed(more, None));
+    tidings::daemon::once_with(&ctx, &config).await;
+    c.get(&url).send().await.unwrap();
+    assert_eq!(
+        renders(),
+        "tidings_output_renders_total 1",
+        "another feed's change does not re-render"
+    );
+    // Feed a changes: a is rendered again.
+    let edited = String::from_utf8(fixture("feeds/korea-rss2.xml"))
+        .unwrap()
+        .replace("meet in Busan", "meet in Busan again");
+    server.set("a.xml", Resource::feed(edited, None));
+    tidings::daemon::once_with(&ctx, &config).await;
+    let body = c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert_eq!(renders(), "tidings_output_renders_total 2");
+    assert!(body.contains("meet in Busan again"));
+}

@@ -70,6 +70,7 @@ pub fn outputs_of(config: &Config) -> Vec<OutputSpec> {
 
 struct Rendered {
     changes: u64,
+    version: u64,
     generation: u64,
     body: Bytes,
     etag: String,
@@ -323,15 +324,36 @@ async fn cached_or_render(
 ) -> Result<Arc<Rendered>, store::StoreError> {
     let key = (self_url.clone(), format, spec.name.clone());
     let changes = state.store.changes();
-    if let Some(hit) = state
+    let cached = state
         .cache
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .get(&key)
-        .filter(|hit| hit.changes == changes && hit.generation == generation)
-    {
-        return Ok(hit.clone());
+        .cloned();
+    let version = state.store.version_of(&spec.name, &spec.feed_urls);
+    if let Some(hit) = cached.filter(|hit| hit.generation == generation) {
+        if hit.changes == changes {
+            return Ok(hit);
+        }
+        // Other feeds changed, not this output's: keep the document.
+        if hit.version == version {
+            let fresh = Arc::new(Rendered {
+                changes,
+                version,
+                generation,
+                body: hit.body.clone(),
+                etag: hit.etag.clone(),
+                last_modified: hit.last_modified,
+            });
+            state
+                .cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, fresh.clone());
+            return Ok(fresh);
+        }
     }
+    state.metrics.output_render();
     let store = state.store.clone();
     let spec = spec.clone();
     let site_url = format!("http://{host}/");
@@ -354,6 +376,7 @@ async fn cached_or_render(
             .unwrap_or(DateTime::UNIX_EPOCH);
         Ok(Arc::new(Rendered {
             changes,
+            version,
             generation,
             body: body.into(),
             etag,

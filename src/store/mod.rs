@@ -116,6 +116,7 @@ pub struct Store {
     writer: Arc<Mutex<Connection>>,
     readers: Arc<Mutex<Vec<Connection>>>,
     changes: Arc<AtomicU64>,
+    versions: Arc<Mutex<std::collections::HashMap<String, u64>>>,
 }
 
 /// Runs a store call on the blocking pool; re-raises its panic, if any.
@@ -171,6 +172,7 @@ impl Store {
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(Mutex::new(Vec::new())),
             changes: Arc::new(AtomicU64::new(1)),
+            versions: Arc::new(Mutex::new(std::collections::HashMap::new())),
         })
     }
 
@@ -192,6 +194,27 @@ impl Store {
     /// A counter bumped whenever stored items change; renderers cache on it.
     pub fn changes(&self) -> u64 {
         self.changes.load(Ordering::Acquire)
+    }
+
+    /// Records a change of a feed's items (or, with `output:NAME`, of an output's
+    /// memberships), for [`Store::version_of`].
+    fn bump(&self, key: &str) {
+        *self
+            .versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.to_string())
+            .or_default() += 1;
+        self.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A number that changes when the items of `feed_urls` or the memberships of
+    /// `output` change (in this process): lets a renderer skip re-rendering an
+    /// output whose own items did not change while other feeds did.
+    pub fn version_of(&self, output: &str, feed_urls: &[String]) -> u64 {
+        let versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        let of = |k: &str| versions.get(k).copied().unwrap_or(0);
+        feed_urls.iter().map(|u| of(u)).sum::<u64>() + of(&format!("output:{output}"))
     }
 
     fn write<T>(
@@ -296,7 +319,7 @@ impl Store {
             Ok(counts)
         })?;
         if counts.new + counts.updated > 0 {
-            self.changes.fetch_add(1, Ordering::AcqRel);
+            self.bump(feed.url);
         }
         Ok(counts)
     }
@@ -414,7 +437,10 @@ impl Store {
                  ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            let params = feed_urls.iter().map(String::as_str).chain(std::iter::once(output));
+            let params = feed_urls
+                .iter()
+                .map(String::as_str)
+                .chain(std::iter::once(output));
             let rows = stmt.query_map(rusqlite::params_from_iter(params), stored_item)?;
             rows.collect()
         })
@@ -486,7 +512,7 @@ impl Store {
             )?;
             tx.commit()
         })?;
-        self.changes.fetch_add(1, Ordering::AcqRel);
+        self.bump(&format!("output:{output}"));
         Ok((evaluated, matched.len()))
     }
 
@@ -514,6 +540,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub fn record_extraction(
         &self,
+        feed_url: &str,
         item_id: i64,
         link: &str,
         article: Option<(&str, &str)>,
@@ -538,7 +565,7 @@ impl Store {
             }
             tx.commit()
         })?;
-        self.changes.fetch_add(1, Ordering::AcqRel);
+        self.bump(feed_url);
         Ok(())
     }
 
@@ -666,7 +693,7 @@ impl Store {
             }
         }
         if total > 0 {
-            self.changes.fetch_add(1, Ordering::AcqRel);
+            self.bump(feed_url);
         }
         Ok(total)
     }
