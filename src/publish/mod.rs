@@ -330,28 +330,27 @@ async fn cached_or_render(
         .unwrap_or_else(|p| p.into_inner())
         .get(&key)
         .cloned();
+    let cached = cached.filter(|hit| hit.generation == generation);
+    if let Some(hit) = cached.as_ref().filter(|hit| hit.changes == changes) {
+        return Ok(hit.clone());
+    }
+    // Something changed somewhere; only this output's own items count.
     let version = state.store.version_of(&spec.name, &spec.feed_urls);
-    if let Some(hit) = cached.filter(|hit| hit.generation == generation) {
-        if hit.changes == changes {
-            return Ok(hit);
-        }
-        // Other feeds changed, not this output's: keep the document.
-        if hit.version == version {
-            let fresh = Arc::new(Rendered {
-                changes,
-                version,
-                generation,
-                body: hit.body.clone(),
-                etag: hit.etag.clone(),
-                last_modified: hit.last_modified,
-            });
-            state
-                .cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key, fresh.clone());
-            return Ok(fresh);
-        }
+    if let Some(hit) = cached.filter(|hit| hit.version == version) {
+        let fresh = Arc::new(Rendered {
+            changes,
+            version,
+            generation,
+            body: hit.body.clone(),
+            etag: hit.etag.clone(),
+            last_modified: hit.last_modified,
+        });
+        state
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, fresh.clone());
+        return Ok(fresh);
     }
     state.metrics.output_render();
     let store = state.store.clone();
