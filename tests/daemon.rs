@@ -65,58 +65,21 @@ async fn sigterm_stops_the_binary_with_exit_zero() {
         "korea.xml",
         Resource::feed(fixture("feeds/korea-rss2.xml"), None),
     );
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
     let t = write_config(&format!(
         "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",
         server.url("korea.xml")
     ));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(["run", "--config"])
-        .arg(&t.path)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let c = client();
-    let mut up = false;
-    for _ in 0..100 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if let Ok(r) = c
-            .get(format!("http://127.0.0.1:{port}/feeds/all.xml"))
-            .send()
-            .await
-            && served_items(&r.bytes().await.unwrap()).len() == 4
-        {
-            up = true;
-            break;
-        }
-    }
-    assert!(up, "daemon came up and polled");
-    let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = tokio::task::spawn_blocking(move || {
-        let status = child.wait().unwrap();
-        let mut log = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
-        (status, log)
-    })
-    .await
-    .unwrap();
-    assert_eq!(
-        status.0.code(),
-        Some(0),
-        "exit 0 on SIGTERM; log:\n{}",
-        status.1
-    );
-    assert!(status.1.contains("SIGTERM"), "{}", status.1);
+    let daemon = Daemon::start(&t.path);
     assert!(
-        status.1.contains("new=4"),
-        "logs the poll with its new-item count:\n{}",
-        status.1
+        eventually(|| async { served_count(port, "all").await == Some(4) }).await,
+        "daemon came up and polled"
+    );
+    let (status, log) = daemon.stop().await;
+    assert_eq!(status.code(), Some(0), "exit 0 on SIGTERM; log:\n{log}");
+    assert!(log.contains("SIGTERM"), "{log}");
+    assert!(
+        log.contains("new=4"),
+        "logs the poll with its new-item count:\n{log}"
     );
 }

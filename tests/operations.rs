@@ -66,36 +66,13 @@ async fn backup_makes_a_consistent_copy_while_the_daemon_runs() {
         "f.xml",
         Resource::feed(fixture("feeds/korea-rss2.xml"), None),
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let t = write_config(&format!(
         "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\nlog_format = \"json\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",
         server.url("f.xml")
     ));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(["run", "--config"])
-        .arg(&t.path)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let c = client();
-    let mut up = false;
-    for _ in 0..100 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        if let Ok(r) = c
-            .get(format!("http://127.0.0.1:{port}/feeds/all.xml"))
-            .send()
-            .await
-            && served_items(&r.bytes().await.unwrap()).len() == 4
-        {
-            up = true;
-            break;
-        }
-    }
-    assert!(up);
+    let daemon = Daemon::start(&t.path);
+    assert!(eventually(|| async { served_count(port, "all").await == Some(4) }).await);
     let dest = t.dir.path().join("backup.db");
     let (path, d) = (t.path.clone(), dest.clone());
     let out = tokio::task::spawn_blocking(move || {
@@ -131,21 +108,7 @@ async fn backup_makes_a_consistent_copy_while_the_daemon_runs() {
     ]);
     assert_eq!(again.status.code(), Some(1));
 
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let (status, log) = tokio::task::spawn_blocking(move || {
-        let status = child.wait().unwrap();
-        let mut log = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
-        (status, log)
-    })
-    .await
-    .unwrap();
+    let (status, log) = daemon.stop().await;
     assert_eq!(status.code(), Some(0));
     for line in log.lines() {
         let v: serde_json::Value =
@@ -345,11 +308,7 @@ async fn a_full_database_pauses_polling_keeps_serving_and_recovers() {
         "small.xml",
         Resource::feed(fixture("feeds/korea-rss2.xml"), None),
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let text = |cap: u32| {
         format!(
             "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\nmax_database_mb = {cap}\nconcurrency = 1\n\
@@ -359,33 +318,17 @@ async fn a_full_database_pauses_polling_keeps_serving_and_recovers() {
         )
     };
     let t = write_config(&text(1));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(["run", "--config"])
-        .arg(&t.path)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let c = client();
-    let count = |c: reqwest::Client| async move {
-        let r = c
-            .get(format!("http://127.0.0.1:{port}/feeds/all.xml"))
-            .send()
-            .await
-            .ok()?;
-        Some(served_items(&r.bytes().await.ok()?).len())
-    };
+    let daemon = Daemon::start(&t.path);
     // The big feed does not fit under the 1 MB cap; the server keeps serving.
-    let mut seen = None;
-    for _ in 0..50 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        seen = count(c.clone()).await;
-        if seen.is_some() && server.hits("big.xml") >= 1 {
-            break;
-        }
-    }
+    assert!(
+        eventually(|| async {
+            served_count(port, "all").await.is_some() && server.hits("big.xml") >= 1
+        })
+        .await
+    );
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    assert!(seen.is_some(), "serving goes on");
-    let health = c
+    assert!(served_count(port, "all").await.is_some(), "serving goes on");
+    let health = client()
         .get(format!("http://127.0.0.1:{port}/healthz"))
         .send()
         .await
@@ -393,19 +336,13 @@ async fn a_full_database_pauses_polling_keeps_serving_and_recovers() {
     assert_eq!(health.status(), 200);
     let big_hits = server.hits("big.xml");
 
-    // Space returns (the cap is raised and the config reloaded): polling resumes.
+    // Space returns (the cap is raised and the config reloaded): polling resumes
+    // by itself within the storage retry interval.
     std::fs::write(&t.path, text(64)).unwrap();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    daemon.signal("HUP");
     let mut recovered = false;
-    for _ in 0..200 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        if count(c.clone()).await.is_some_and(|n| n >= 40) {
+    for _ in 0..3 {
+        if eventually(|| async { served_count(port, "all").await.is_some_and(|n| n >= 40) }).await {
             recovered = true;
             break;
         }
@@ -413,21 +350,7 @@ async fn a_full_database_pauses_polling_keeps_serving_and_recovers() {
     assert!(recovered, "polling resumed by itself once writes fit again");
     assert!(server.hits("big.xml") > big_hits);
 
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let log = tokio::task::spawn_blocking(move || {
-        child.wait().unwrap();
-        let mut log = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
-        log
-    })
-    .await
-    .unwrap();
+    let (_, log) = daemon.stop().await;
     assert!(
         log.contains("database or disk is full") && log.contains("polling pauses, serving goes on"),
         "{log}"

@@ -1,6 +1,6 @@
 //! Running as a service: the systemd unit, SIGHUP reload.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use crate::support::*;
@@ -76,33 +76,6 @@ fn the_unit_is_sandboxed_to_an_exposure_of_at_most_2() {
     assert!(score <= 2.0, "exposure {score} > 2.0:\n{text}");
 }
 
-async fn served_titles(port: u16, output: &str) -> Option<Vec<String>> {
-    let r = client()
-        .get(format!("http://127.0.0.1:{port}/feeds/{output}.xml"))
-        .send()
-        .await
-        .ok()?;
-    if !r.status().is_success() {
-        return None;
-    }
-    Some(
-        served_items(&r.bytes().await.ok()?)
-            .into_iter()
-            .map(|i| i.1)
-            .collect(),
-    )
-}
-
-async fn wait_for<F: std::future::Future<Output = bool>>(mut f: impl FnMut() -> F) -> bool {
-    for _ in 0..100 {
-        if f().await {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
 #[tokio::test]
 async fn sighup_reloads_feeds_and_outputs_and_rejects_a_broken_config() {
     let server = FeedServer::start().await;
@@ -114,11 +87,7 @@ async fn sighup_reloads_feeds_and_outputs_and_rejects_a_broken_config() {
         "japan.atom",
         Resource::feed(fixture("feeds/japan-atom.xml"), None),
     );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let head = format!(
         "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\nschedule = \"@daily\"\n"
     );
@@ -131,41 +100,22 @@ async fn sighup_reloads_feeds_and_outputs_and_rejects_a_broken_config() {
         server.url("japan.atom")
     );
     let t = write_config(&format!("{head}{korea}[[output]]\nname = \"all\"\n"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(["run", "--config"])
-        .arg(&t.path)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(
-        wait_for(|| async {
-            served_titles(port, "all")
-                .await
-                .is_some_and(|t| t.len() == 4)
-        })
-        .await
-    );
+    let daemon = Daemon::start(&t.path);
+    assert!(eventually(|| async { served_count(port, "all").await == Some(4) }).await);
 
     // Add a feed and an output, then SIGHUP: the new feed is polled at once and the
     // new output served, by the same listener.
-    std::fs::write(&t.path, format!("{head}{korea}{japan}[[output]]\nname = \"all\"\n[[output]]\nname = \"japan\"\nfrom = {{ tags = [\"japan\"] }}\n")).unwrap();
-    let hup = || {
-        Command::new("kill")
-            .args(["-HUP", &child.id().to_string()])
-            .status()
-            .unwrap()
-    };
-    assert!(hup().success());
+    std::fs::write(
+        &t.path,
+        format!("{head}{korea}{japan}[[output]]\nname = \"all\"\n[[output]]\nname = \"japan\"\nfrom = {{ tags = [\"japan\"] }}\n"),
+    )
+    .unwrap();
+    daemon.signal("HUP");
     assert!(
-        wait_for(|| async {
-            served_titles(port, "japan")
-                .await
-                .is_some_and(|t| t.len() == 3)
-        })
-        .await,
+        eventually(|| async { served_count(port, "japan").await == Some(3) }).await,
         "the reloaded config's new output serves the new feed"
     );
-    assert_eq!(served_titles(port, "all").await.unwrap().len(), 7);
+    assert_eq!(served_count(port, "all").await, Some(7));
     assert_eq!(
         server.hits("korea.xml"),
         1,
@@ -178,29 +128,15 @@ async fn sighup_reloads_feeds_and_outputs_and_rejects_a_broken_config() {
         format!("{head}{korea}[[output]]\nname = \"all\"\nfilterr = \"x\"\n"),
     )
     .unwrap();
-    assert!(hup().success());
+    daemon.signal("HUP");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
-        served_titles(port, "japan").await.map(|t| t.len()),
+        served_count(port, "japan").await,
         Some(3),
         "old config still serving"
     );
 
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let (status, log) = tokio::task::spawn_blocking(move || {
-        let status = child.wait().unwrap();
-        let mut log = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut log).unwrap();
-        (status, log)
-    })
-    .await
-    .unwrap();
+    let (status, log) = daemon.stop().await;
     assert_eq!(status.code(), Some(0), "{log}");
     assert!(log.contains("config reloaded"), "{log}");
     assert!(log.contains("config reload rejected"), "{log}");

@@ -269,3 +269,78 @@ pub fn client() -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// A port nobody listens on right now (bound, then released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `check` every 100 ms for up to 10 s; true as soon as it holds.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    mut check: impl FnMut() -> F,
+) -> bool {
+    for _ in 0..100 {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// The items an output serves right now, or None while the server is not up.
+pub async fn served_count(port: u16, output: &str) -> Option<usize> {
+    let r = client()
+        .get(format!("http://127.0.0.1:{port}/feeds/{output}.xml"))
+        .send()
+        .await
+        .ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    Some(served_items(&r.bytes().await.ok()?).len())
+}
+
+/// The real `tidings run` binary, with its log captured.
+pub struct Daemon {
+    child: std::process::Child,
+}
+
+impl Daemon {
+    pub fn start(config: &Path) -> Daemon {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+            .args(["run", "--config"])
+            .arg(config)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        Daemon { child }
+    }
+
+    /// Sends a signal by name (HUP, TERM...).
+    pub fn signal(&self, name: &str) {
+        let ok = std::process::Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill -{name}");
+    }
+
+    /// SIGTERM, then the exit status and everything it logged.
+    pub async fn stop(mut self) -> (std::process::ExitStatus, String) {
+        self.signal("TERM");
+        tokio::task::spawn_blocking(move || {
+            let status = self.child.wait().unwrap();
+            let mut log = String::new();
+            std::io::Read::read_to_string(self.child.stderr.as_mut().unwrap(), &mut log).unwrap();
+            (status, log)
+        })
+        .await
+        .unwrap()
+    }
+}
