@@ -255,15 +255,7 @@ async fn serve_output(
     if !authorised {
         return not_found();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
-        })
-        .unwrap_or("localhost");
+    let host = request_host(headers);
     let self_url = match (&spec.token, token_in_path) {
         (Some(t), true) => format!("http://{host}/feeds/{t}/{file}"),
         (Some(t), false) => format!("http://{host}/feeds/{file}?token={t}"),
@@ -308,6 +300,20 @@ async fn serve_output(
         h.insert(header::LAST_MODIFIED, v);
     }
     response
+}
+
+/// The `Host` the client used (for absolute self links), when it is a plain
+/// host[:port]; anything else is not echoed back.
+fn request_host(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        })
+        .unwrap_or("localhost")
 }
 
 fn not_found() -> Response {
@@ -403,10 +409,7 @@ pub fn newest_distinct(
 ) -> Result<Vec<StoredItem>, store::StoreError> {
     let mut fetch = limit + limit / 2 + 8;
     loop {
-        let rows = match filtered {
-            Some(output) => store.items_of_output(output, feed_urls, fetch)?,
-            None => store.items_of(feed_urls, fetch)?,
-        };
+        let rows = store.items_of_output(filtered, feed_urls, fetch)?;
         let exhausted = rows.len() < fetch;
         let mut seen = HashSet::new();
         let mut out = Vec::with_capacity(limit);

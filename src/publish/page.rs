@@ -80,15 +80,7 @@ fn esc(s: &str) -> String {
 }
 
 pub(super) async fn opml(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
-        })
-        .unwrap_or("localhost");
+    let host = super::request_host(&headers);
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n<head><title>tidings outputs</title></head>\n<body>\n",
     );

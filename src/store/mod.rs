@@ -417,11 +417,11 @@ impl Store {
         })
     }
 
-    /// The newest `limit` items of a filtered output (its stored memberships),
-    /// restricted to the given feeds, newest first.
+    /// The newest `limit` items of the given feeds, newest first; with `output`,
+    /// only the filtered output's stored members.
     pub fn items_of_output(
         &self,
-        output: &str,
+        output: Option<&str>,
         feed_urls: &[String],
         limit: usize,
     ) -> Result<Vec<StoredItem>, StoreError> {
@@ -430,17 +430,18 @@ impl Store {
         }
         self.read(|c| {
             let placeholders = vec!["?"; feed_urls.len()].join(",");
+            let members = if output.is_some() {
+                "AND EXISTS (SELECT 1 FROM memberships m WHERE m.output = ? AND m.item_id = i.id)"
+            } else {
+                ""
+            };
             let sql = format!(
                 "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
-                 WHERE f.url IN ({placeholders})
-                   AND EXISTS (SELECT 1 FROM memberships m WHERE m.output = ? AND m.item_id = i.id)
+                 WHERE f.url IN ({placeholders}) {members}
                  ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            let params = feed_urls
-                .iter()
-                .map(String::as_str)
-                .chain(std::iter::once(output));
+            let params = feed_urls.iter().map(String::as_str).chain(output);
             let rows = stmt.query_map(rusqlite::params_from_iter(params), stored_item)?;
             rows.collect()
         })
@@ -614,20 +615,7 @@ impl Store {
         feed_urls: &[String],
         limit: usize,
     ) -> Result<Vec<StoredItem>, StoreError> {
-        if feed_urls.is_empty() {
-            return Ok(Vec::new());
-        }
-        self.read(|c| {
-            let placeholders = vec!["?"; feed_urls.len()].join(",");
-            let sql = format!(
-                "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
-                 WHERE f.url IN ({placeholders})
-                 ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
-            );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(feed_urls), stored_item)?;
-            rows.collect()
-        })
+        self.items_of_output(None, feed_urls, limit)
     }
 
     /// Folds the write-ahead log into the database file (at shutdown), so the
