@@ -267,6 +267,8 @@ fn reevaluate(items: &[Item], rules: &tidings::filter::Rules) -> Result<(), Stri
             filters: &[],
             matches: &[],
             full_text: false,
+            moved_to: None,
+            not_before: None,
         };
         store
             .record_refresh(

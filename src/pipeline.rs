@@ -242,8 +242,13 @@ async fn run(
                     url: &url,
                     name: &name,
                 };
-                store.record_not_modified(&feed, status, Utc::now())?;
-                store.record_hints(&feed, moved_to.as_deref(), not_before, Utc::now())
+                store.record_not_modified(
+                    &feed,
+                    status,
+                    moved_to.as_deref(),
+                    not_before,
+                    Utc::now(),
+                )
             })
             .await
             .map_err(|e| Failure::store(Some(status), e))?;
@@ -297,13 +302,15 @@ async fn run(
             filters: &names,
             matches: &matches,
             full_text,
+            moved_to: moved_to.as_deref(),
+            not_before,
         };
         let feed = FeedRef {
             url: &url,
             name: &name,
         };
         let counts = store.record_refresh(&feed, &refresh, Utc::now())?;
-        store.record_hints(&feed, moved_to.as_deref(), not_before, Utc::now())?;
+
         Ok(counts)
     })
     .await

@@ -8,14 +8,13 @@
 //! refresh finishes.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use crate::config::{FeedConfig, Schedule};
@@ -208,13 +207,46 @@ pub async fn run<F, Fut>(
         running: HashSet::new(),
     };
     state.apply(initial);
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut running: JoinSet<(String, Option<Outcome>)> = JoinSet::new();
+    // Due feeds wait here; a refresh future is created only when a worker slot is
+    // free, so memory stays flat however many feeds are due at once (a cold start).
+    let mut ready: VecDeque<FeedConfig> = VecDeque::new();
     let mut updates_open = true;
     let mut paused_until: Option<DateTime<Utc>> = None;
     loop {
         if *shutdown.borrow() {
             break;
+        }
+        while running.len() < concurrency.max(1) {
+            let Some(feed) = ready.pop_front() else { break };
+            let url = feed.url.to_string();
+            if !state.feeds.contains_key(&url) {
+                // Removed by a reload while it waited.
+                state.running.remove(&url);
+                continue;
+            }
+            let fut = refresh(feed);
+            running.spawn(async move {
+                // A panicking refresh must not stop this feed's schedule.
+                match AssertUnwindSafe(fut).catch_unwind().await {
+                    Ok(r) => {
+                        let gone = r.result == crate::model::RefreshResult::Gone;
+                        (
+                            url,
+                            Some((
+                                r.not_before,
+                                r.consecutive_failures,
+                                gone,
+                                r.storage_unavailable,
+                            )),
+                        )
+                    }
+                    Err(_) => {
+                        tracing::error!(%url, "refresh panicked; the feed stays scheduled");
+                        (url, None)
+                    }
+                }
+            });
         }
         let wake = match (state.next_wake(), paused_until) {
             (Some(t), Some(p)) => Some(t.max(p)),
@@ -252,25 +284,7 @@ pub async fn run<F, Fut>(
                 if paused_until.take().is_some() {
                     tracing::info!("retrying polls after the database refused writes");
                 }
-                for feed in state.take_due(Utc::now()) {
-                    let url = feed.url.to_string();
-                    let fut = refresh(feed);
-                    let permits = permits.clone();
-                    running.spawn(async move {
-                        let _permit = permits.acquire_owned().await;
-                        // A panicking refresh must not stop this feed's schedule.
-                        match AssertUnwindSafe(fut).catch_unwind().await {
-                            Ok(r) => {
-                                let gone = r.result == crate::model::RefreshResult::Gone;
-                                (url, Some((r.not_before, r.consecutive_failures, gone, r.storage_unavailable)))
-                            }
-                            Err(_) => {
-                                tracing::error!(%url, "refresh panicked; the feed stays scheduled");
-                                (url, None)
-                            }
-                        }
-                    });
-                }
+                ready.extend(state.take_due(Utc::now()));
             }
         }
     }

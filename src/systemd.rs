@@ -41,7 +41,7 @@ pub fn spawn_watchdog(store: Store, mut stop: watch::Receiver<bool>) {
             tokio::select! {
                 _ = tick.tick() => {
                     let s = store.clone();
-                    let check = tokio::time::timeout(interval / 4, store::blocking(move || s.item_count())).await;
+                    let check = tokio::time::timeout(interval / 4, store::blocking(move || s.health())).await;
                     match check {
                         Ok(Ok(_)) => notify(&[NotifyState::Watchdog]),
                         _ => tracing::warn!("database did not answer in time; skipping the watchdog ping"),

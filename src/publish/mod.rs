@@ -192,8 +192,8 @@ pub async fn serve_metrics(
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     let store = state.store.clone();
-    match store::blocking(move || store.item_count()).await {
-        Ok(n) => (StatusCode::OK, format!("ok: {n} items\n")).into_response(),
+    match store::blocking(move || store.health()).await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("database unavailable: {e}\n"),

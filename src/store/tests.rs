@@ -38,6 +38,8 @@ fn refresh(items: &[NewItem]) -> Refresh<'_> {
         filters: &[],
         matches: &[],
         full_text: false,
+        moved_to: None,
+        not_before: None,
     }
 }
 
@@ -81,7 +83,7 @@ fn failure_keeps_items_and_counts() {
     assert_eq!(st.consecutive_failures, 2);
     assert_eq!(st.last_error.as_deref(), Some("refused"));
     assert_eq!(st.items, 1);
-    s.record_not_modified(&FEED, 304, now).unwrap();
+    s.record_not_modified(&FEED, 304, None, None, now).unwrap();
     let st = s.feed_state(FEED.url).unwrap();
     assert_eq!((st.consecutive_failures, st.last_error), (0, None));
 }
