@@ -102,6 +102,9 @@ database = "tidings.db"
 listen = "$listen"
 schedule = "$sched"
 concurrency = $c
+# Every feed lives on 127.0.0.1 here: the per-host politeness cap would
+# serialise them, so it is lifted to the concurrency.
+feeds_per_host = $c
 
 [[output]]
 name = "all"
