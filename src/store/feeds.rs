@@ -1,0 +1,216 @@
+//! Per-feed bookkeeping: registration, validators, poll results, states.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::items::upsert_items;
+use super::{FeedRef, Refresh, Store, StoreError, from_unix, unix};
+use crate::model::{FeedState, StoreCounts, Validators};
+
+impl Store {
+    /// Registers a configured feed (or updates its display name).
+    pub fn ensure_feed(&self, feed: &FeedRef, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let id = self.write(|c| ensure_feed(c, feed, now))?;
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(feed.url.to_string(), id);
+        Ok(())
+    }
+
+    /// The feed's row id: cached after the first lookup (registering the feed if
+    /// needed), so a poll's writes do not upsert the feed row each time.
+    fn feed_id(&self, c: &Connection, feed: &FeedRef, now: DateTime<Utc>) -> rusqlite::Result<i64> {
+        if let Some(id) = self
+            .ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(feed.url)
+        {
+            return Ok(*id);
+        }
+        let id = ensure_feed(c, feed, now)?;
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(feed.url.to_string(), id);
+        Ok(id)
+    }
+
+    /// The feed's bookkeeping; default for a feed never polled.
+    pub fn feed_state(&self, url: &str) -> Result<FeedState, StoreError> {
+        self.read(|c| {
+            c.query_row(
+                "SELECT etag, last_modified, last_poll, last_status, last_error,
+                        consecutive_failures, last_new_item,
+                        (SELECT count(*) FROM items WHERE feed_id = feeds.id),
+                        current_url, not_before, gone
+                 FROM feeds WHERE url = ?1",
+                [url],
+                |r| {
+                    Ok(FeedState {
+                        validators: Validators {
+                            etag: r.get(0)?,
+                            last_modified: r.get(1)?,
+                        },
+                        last_poll: r.get::<_, Option<i64>>(2)?.map(from_unix),
+                        last_status: r.get(3)?,
+                        last_error: r.get(4)?,
+                        consecutive_failures: r.get(5)?,
+                        last_new_item: r.get::<_, Option<i64>>(6)?.map(from_unix),
+                        items: r.get::<_, i64>(7)? as u64,
+                        current_url: r.get(8)?,
+                        not_before: r.get::<_, Option<i64>>(9)?.map(from_unix),
+                        gone: r.get::<_, i64>(10)? != 0,
+                    })
+                },
+            )
+            .optional()
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    /// Stores a fetched document's items and the feed's bookkeeping, all in one
+    /// transaction: new keys are inserted, changed ones updated in place.
+    pub fn record_refresh(
+        &self,
+        feed: &FeedRef,
+        refresh: &Refresh,
+        now: DateTime<Utc>,
+    ) -> Result<StoreCounts, StoreError> {
+        let counts = self.write(|c| {
+            let tx = c.transaction()?;
+            let feed_id = self.feed_id(&tx, feed, now)?;
+            let counts = upsert_items(&tx, feed_id, feed.url, refresh, unix(now))?;
+            tx.execute(
+                "UPDATE feeds SET title = coalesce(?2, title), site_link = coalesce(?3, site_link),
+                     etag = ?4, last_modified = ?5, last_poll = ?6, last_status = ?7,
+                     last_error = NULL, consecutive_failures = 0,
+                     last_new_item = CASE WHEN ?8 > 0 THEN ?6 ELSE last_new_item END,
+                     current_url = coalesce(?9, current_url), not_before = ?10
+                 WHERE id = ?1",
+                params![
+                    feed_id,
+                    refresh.title,
+                    refresh.site_link,
+                    refresh.validators.etag,
+                    refresh.validators.last_modified,
+                    unix(now),
+                    refresh.status,
+                    counts.new as i64,
+                    refresh.moved_to,
+                    refresh.not_before.map(unix)
+                ],
+            )?;
+            tx.commit()?;
+            Ok(counts)
+        })?;
+        if counts.new + counts.updated > 0 {
+            self.bump(feed.url);
+        }
+        Ok(counts)
+    }
+
+    /// Records a poll that found nothing new (304, or an unchanged ETag).
+    /// Also records where the feed moved permanently and the earliest next poll.
+    pub fn record_not_modified(
+        &self,
+        feed: &FeedRef,
+        status: u16,
+        moved_to: Option<&str>,
+        not_before: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let id = self.feed_id(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = NULL,
+                     consecutive_failures = 0, current_url = coalesce(?4, current_url), not_before = ?5
+                 WHERE id = ?1",
+                params![id, unix(now), status, moved_to, not_before.map(unix)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a failed poll; stored items are untouched.
+    pub fn record_failure(
+        &self,
+        feed: &FeedRef,
+        status: Option<u16>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        self.write(|c| {
+            let id = self.feed_id(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,
+                     consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
+                params![id, unix(now), status, error],
+            )?;
+            c.query_row(
+                "SELECT consecutive_failures FROM feeds WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+        })
+    }
+
+    /// Records a 429/503 with Retry-After: not a failure; no poll before `until`.
+    pub fn record_deferred(
+        &self,
+        feed: &FeedRef,
+        status: u16,
+        message: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let id = self.feed_id(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4, not_before = ?5 WHERE id = ?1",
+                params![id, unix(now), status, message, unix(until)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a 410 Gone: the feed is not polled again (until its URL changes in
+    /// the config). Its items stay.
+    pub fn record_gone(&self, feed: &FeedRef, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write(|c| {
+            let id = self.feed_id(c, feed, now)?;
+            c.execute(
+                "UPDATE feeds SET last_poll = ?2, last_status = 410, gone = 1,
+                     last_error = '410 Gone: the server says this feed was removed; polling stopped' WHERE id = ?1",
+                params![id, unix(now)],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Feeds by the state of their last poll (for metrics).
+    pub fn feed_states(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT CASE WHEN gone THEN 'gone' WHEN consecutive_failures > 0 THEN 'failing'
+                             WHEN last_poll IS NULL THEN 'never_polled' WHEN last_status = 304 THEN 'not_modified'
+                             ELSE 'ok' END AS state, count(*)
+                 FROM feeds GROUP BY state ORDER BY state",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+            rows.collect()
+        })
+    }
+}
+
+fn ensure_feed(c: &Connection, feed: &FeedRef, now: DateTime<Utc>) -> rusqlite::Result<i64> {
+    c.execute(
+        "INSERT INTO feeds (url, name, created) VALUES (?1, ?2, ?3)
+         ON CONFLICT (url) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
+        params![feed.url, feed.name, unix(now)],
+    )?;
+    c.query_row("SELECT id FROM feeds WHERE url = ?1", [feed.url], |r| {
+        r.get(0)
+    })
+}

@@ -1,0 +1,343 @@
+//! Items: insert/update a document's items, read outputs, full text, retention.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Refresh, Store, StoreError, from_unix, unix};
+use crate::model::{StoreCounts, StoredItem};
+use crate::normalize::public_id;
+
+/// Above this many feeds, an output walks the time index instead of each feed's.
+const MANY_FEEDS: usize = 50;
+
+/// The columns `stored_item` reads, in order (items `i` joined with feeds `f`).
+// The full text, when extracted, stands in for the feed's content.
+pub(super) const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, coalesce(i.article_html, i.content), i.author,
+    i.categories, i.sort_time, i.modified, i.canonical_link, i.enclosures, i.first_seen";
+
+impl Store {
+    /// The newest `limit` items of the given feeds, newest first; with `output`,
+    /// only the filtered output's stored members.
+    pub fn items_of_output(
+        &self,
+        output: Option<&str>,
+        feed_urls: &[String],
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        if feed_urls.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|c| {
+            let placeholders = vec!["?"; feed_urls.len()].join(",");
+            let members = if output.is_some() {
+                "AND EXISTS (SELECT 1 FROM memberships m WHERE m.output = ? AND m.item_id = i.id)"
+            } else {
+                ""
+            };
+            // Few feeds: their (feed, time) index and a small sort. Many feeds: walk
+            // the time index newest first and stop after `limit` matches (at 1M
+            // items and 10,000 feeds, 6 ms instead of 30 ms; SQLite's planner does
+            // not find this on its own with a long IN list).
+            let walk = if feed_urls.len() > MANY_FEEDS {
+                "INDEXED BY items_by_time"
+            } else {
+                ""
+            };
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM items i {walk} JOIN feeds f ON f.id = i.feed_id
+                 WHERE i.feed_id IN (SELECT id FROM feeds WHERE url IN ({placeholders})) {members}
+                 ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let params = feed_urls.iter().map(String::as_str).chain(output);
+            let rows = stmt.query_map(rusqlite::params_from_iter(params), stored_item)?;
+            rows.collect()
+        })
+    }
+
+    /// Items of a feed waiting for their article page, newest first (at most `limit`).
+    pub fn pending_extractions(
+        &self,
+        feed_url: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, StoredItem)>, StoreError> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT i.id, {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE f.url = ?1 AND i.extraction = 'pending' AND i.link IS NOT NULL
+                 ORDER BY i.sort_time DESC LIMIT {limit}"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([feed_url], |r| Ok((r.get(0)?, stored_item_at(r, 1)?)))?;
+            rows.collect()
+        })
+    }
+
+    /// Records the outcome of an item's extraction: the article (when it is
+    /// used), what happened, and the item's filtered-output memberships
+    /// re-evaluated on the full text, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_extraction(
+        &self,
+        feed_url: &str,
+        item_id: i64,
+        link: &str,
+        article: Option<(&str, &str)>,
+        outcome: &str,
+        filters: &[String],
+        matched: &[usize],
+    ) -> Result<(), StoreError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "UPDATE items SET article_html = coalesce(?2, article_html), article_text = coalesce(?3, article_text),
+                     extraction = ?4, extracted_link = ?5, modified = CASE WHEN ?2 IS NULL THEN modified ELSE ?6 END
+                 WHERE id = ?1",
+                params![item_id, article.map(|a| a.0), article.map(|a| a.1), outcome, link, unix(Utc::now())],
+            )?;
+            for (i, output) in filters.iter().enumerate() {
+                if matched.contains(&i) {
+                    tx.execute("INSERT OR IGNORE INTO memberships (output, item_id) VALUES (?1, ?2)", params![output, item_id])?;
+                } else {
+                    tx.execute("DELETE FROM memberships WHERE output = ?1 AND item_id = ?2", params![output, item_id])?;
+                }
+            }
+            tx.commit()
+        })?;
+        self.bump(feed_url);
+        Ok(())
+    }
+
+    /// What happened to an item's extraction (`off`, `pending`, `ok`, or a reason).
+    pub fn extraction_of(&self, uid: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            c.query_row("SELECT extraction FROM items WHERE uid = ?1", [uid], |r| {
+                r.get(0)
+            })
+            .optional()
+        })
+    }
+
+    /// An item by public id (`urn:tidings:…` or the bare hex), link or canonical link.
+    pub fn find_item(&self, query: &str) -> Result<Option<StoredItem>, StoreError> {
+        let uid = query.trim().trim_start_matches("urn:tidings:");
+        self.read(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                     WHERE i.uid = ?1 OR i.link = ?2 OR i.canonical_link = ?2
+                     ORDER BY i.sort_time DESC LIMIT 1"
+                ),
+                params![uid, query.trim()],
+                stored_item,
+            )
+            .optional()
+        })
+    }
+
+    /// The newest `limit` items of the given feeds, newest first.
+    pub fn items_of(
+        &self,
+        feed_urls: &[String],
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        self.items_of_output(None, feed_urls, limit)
+    }
+
+    /// Deletes items beyond the retention limits of a feed, newest kept, in
+    /// transactions of at most 500 items so serving and polling never wait long.
+    /// Each pruned item leaves a tombstone (its key) so that it is not imported
+    /// again while the source still lists it. Returns how many were pruned.
+    pub fn prune(
+        &self,
+        feed_url: &str,
+        keep_items: Option<u32>,
+        keep_days: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let cutoff = keep_days
+            .map(|d| unix(now) - i64::from(d) * 86_400)
+            .unwrap_or(i64::MIN);
+        let keep = keep_items.map(i64::from).unwrap_or(i64::MAX);
+        let mut total = 0;
+        loop {
+            let pruned = self.write(|c| {
+                let tx = c.transaction()?;
+                let ids: Vec<i64> = {
+                    let mut stmt = tx.prepare_cached(
+                        "SELECT id FROM (
+                             SELECT i.id, i.sort_time, row_number() OVER (ORDER BY i.sort_time DESC, i.id DESC) AS rank
+                             FROM items i JOIN feeds f ON f.id = i.feed_id WHERE f.url = ?1)
+                         WHERE rank > ?2 OR sort_time < ?3 LIMIT 500",
+                    )?;
+                    let rows = stmt.query_map(params![feed_url, keep, cutoff], |r| r.get(0))?;
+                    rows.collect::<rusqlite::Result<_>>()?
+                };
+                for id in &ids {
+                    tx.execute(
+                        "INSERT OR REPLACE INTO tombstones (feed_id, key, pruned)
+                         SELECT feed_id, key, ?2 FROM items WHERE id = ?1",
+                        params![id, unix(now)],
+                    )?;
+                    tx.execute("DELETE FROM items WHERE id = ?1", [id])?;
+                }
+                // A tombstone is needed only while the source may still list the item.
+                tx.execute("DELETE FROM tombstones WHERE pruned < ?1", [unix(now) - 365 * 86_400])?;
+                tx.commit()?;
+                Ok(ids.len())
+            })?;
+            total += pruned;
+            if pruned < 500 {
+                break;
+            }
+        }
+        if total > 0 {
+            self.bump(feed_url);
+        }
+        Ok(total)
+    }
+}
+
+/// Stated dates in the future (bad clocks, scheduled posts) would pin an item to
+/// the top of every output: the shown date is never later than when we first saw it.
+fn sort_time(published: Option<DateTime<Utc>>, first_seen: i64) -> i64 {
+    published.map_or(first_seen, |p| unix(p).min(first_seen))
+}
+
+fn stored_item(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
+    stored_item_at(r, 0)
+}
+
+pub(super) fn stored_item_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<StoredItem> {
+    let categories: String = r.get(at + 8)?;
+    let enclosures: String = r.get(at + 12)?;
+    Ok(StoredItem {
+        uid: r.get(at)?,
+        feed_name: r.get(at + 1)?,
+        feed_url: r.get(at + 2)?,
+        link: r.get(at + 3)?,
+        title: r.get(at + 4)?,
+        summary: r.get(at + 5)?,
+        content: r.get(at + 6)?,
+        author: r.get(at + 7)?,
+        categories: serde_json::from_str(&categories).unwrap_or_default(),
+        date: from_unix(r.get(at + 9)?),
+        modified: from_unix(r.get(at + 10)?),
+        canonical_link: r.get(at + 11)?,
+        enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
+        first_seen: from_unix(r.get(at + 13)?),
+    })
+}
+
+pub(super) fn upsert_items(
+    tx: &rusqlite::Transaction,
+    feed_id: i64,
+    feed_url: &str,
+    refresh: &Refresh,
+    now: i64,
+) -> rusqlite::Result<StoreCounts> {
+    let items = refresh.items;
+    let mut counts = StoreCounts::default();
+    let mut forget =
+        tx.prepare_cached("DELETE FROM memberships WHERE output = ?1 AND item_id = ?2")?;
+    let mut join =
+        tx.prepare_cached("INSERT OR IGNORE INTO memberships (output, item_id) VALUES (?1, ?2)")?;
+    let mut set_memberships = |item_id: i64, index: usize| -> rusqlite::Result<()> {
+        let matched = refresh.matches.get(index).map(Vec::as_slice).unwrap_or(&[]);
+        for (i, output) in refresh.filters.iter().enumerate() {
+            if matched.contains(&i) {
+                join.execute(params![output, item_id])?;
+            } else {
+                forget.execute(params![output, item_id])?;
+            }
+        }
+        Ok(())
+    };
+    let mut tombstoned =
+        tx.prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND key = ?2")?;
+    let mut existing = tx.prepare_cached(
+        "SELECT id, content_hash, first_seen FROM items WHERE feed_id = ?1 AND key = ?2",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, content, author,
+             categories, published, updated, first_seen, modified, sort_time, content_hash,
+             canonical_link, enclosures, extraction)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)",
+    )?;
+    let mut update = tx.prepare_cached(
+        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
+             author = ?7, categories = ?8, published = ?9, updated = ?10, modified = ?11,
+             sort_time = ?12, content_hash = ?13, canonical_link = ?14, enclosures = ?15,
+             extraction = CASE WHEN ?16 AND ?3 IS NOT NULL AND (extracted_link IS NULL OR extracted_link <> ?3)
+                               THEN 'pending' ELSE extraction END
+         WHERE id = ?1",
+    )?;
+    for (index, item) in items.iter().enumerate() {
+        let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
+        let enclosures = serde_json::to_string(&item.enclosures).unwrap_or_else(|_| "[]".into());
+        if tombstoned.exists(params![feed_id, item.key])? {
+            // Pruned by retention while the source still lists it: stays pruned.
+            counts.unchanged += 1;
+            continue;
+        }
+        let found: Option<(i64, String, i64)> = existing
+            .query_row(params![feed_id, item.key], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        match found {
+            None => {
+                insert.execute(params![
+                    feed_id,
+                    item.key,
+                    public_id(feed_url, &item.key),
+                    item.guid,
+                    item.link,
+                    item.title,
+                    item.summary,
+                    item.content,
+                    item.author,
+                    categories,
+                    item.published.map(unix),
+                    item.updated.map(unix),
+                    now,
+                    sort_time(item.published, now),
+                    item.content_hash,
+                    item.canonical_link,
+                    enclosures,
+                    if refresh.full_text && item.link.is_some() {
+                        "pending"
+                    } else {
+                        "off"
+                    },
+                ])?;
+                set_memberships(tx.last_insert_rowid(), index)?;
+                counts.new += 1;
+            }
+            Some((_, hash, _)) if hash == item.content_hash => counts.unchanged += 1,
+            Some((id, _, first_seen)) => {
+                update.execute(params![
+                    id,
+                    item.guid,
+                    item.link,
+                    item.title,
+                    item.summary,
+                    item.content,
+                    item.author,
+                    categories,
+                    item.published.map(unix),
+                    item.updated.map(unix),
+                    now,
+                    sort_time(item.published, first_seen),
+                    item.content_hash,
+                    item.canonical_link,
+                    enclosures,
+                    refresh.full_text,
+                ])?;
+                set_memberships(id, index)?;
+                counts.updated += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
