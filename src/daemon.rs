@@ -65,6 +65,8 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         config.daemon.per_host_concurrency,
         config.daemon.allow_private_articles,
     )?;
+    let (s, outputs) = (store.clone(), output_feeds(config));
+    store::blocking(move || s.set_output_feeds(&outputs)).await?;
     let ctx = Context {
         fetcher,
         store,
@@ -140,6 +142,20 @@ pub async fn sync_memberships(ctx: &Context, config: &Config) -> anyhow::Result<
         info!(output = %name, evaluated, matched, elapsed_ms = started.elapsed().as_millis() as u64, "filter changed: stored items re-evaluated");
     }
     Ok(())
+}
+
+/// Each output's name and the URLs of the feeds it draws on.
+fn output_feeds(config: &Config) -> Vec<(String, Vec<String>)> {
+    config
+        .outputs
+        .iter()
+        .map(|o| {
+            (
+                o.name.clone(),
+                config.feeds_of(o).map(|f| f.url.to_string()).collect(),
+            )
+        })
+        .collect()
 }
 
 /// Registers the config's feeds and works out when each is first due.
@@ -310,6 +326,8 @@ async fn reload(
         warn!("changes to [daemon] database and listen take effect at the next restart");
     }
     let plan = plan(&ctx.store, &new).await?;
+    let (s, outputs) = (ctx.store.clone(), output_feeds(&new));
+    store::blocking(move || s.set_output_feeds(&outputs)).await?;
     let (store, limit) = (ctx.store.clone(), new.daemon.max_database_mb);
     store::blocking(move || store.set_size_limit(limit)).await?;
     ctx.filters.set(&new);

@@ -56,7 +56,7 @@ async fn xmllint_and_feedparser_accept_the_served_feed() {
     tidings::daemon::once_with(&ctx, &config).await;
     // The two edge-case feeds link the same story: an output shows it once.
     let urls: Vec<String> = config.feeds.iter().map(|f| f.url.to_string()).collect();
-    let expected = tidings::publish::newest_distinct(&ctx.store, None, &urls, 1000)
+    let expected = tidings::publish::newest_distinct(1000, |n| ctx.store.items_of(&urls, n))
         .unwrap()
         .len() as u64;
     assert!(

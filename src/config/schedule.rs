@@ -15,7 +15,9 @@ pub struct Schedule {
     pub source: String,
     /// The 6-field expression handed to the `cron` crate.
     pub normalized: String,
-    inner: cron::Schedule,
+    // Shared: a parsed cron schedule holds sets of every field's values (kilobytes),
+    // and every feed on the default schedule clones the daemon's.
+    inner: std::sync::Arc<cron::Schedule>,
 }
 
 impl fmt::Debug for Schedule {
@@ -38,7 +40,7 @@ impl Schedule {
         Ok(Schedule {
             source: source.to_string(),
             normalized,
-            inner,
+            inner: std::sync::Arc::new(inner),
         })
     }
 

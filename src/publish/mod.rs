@@ -363,8 +363,9 @@ async fn cached_or_render(
     let spec = spec.clone();
     let site_url = format!("http://{host}/");
     let rendered = store::blocking(move || {
-        let filtered = spec.filtered.then_some(spec.name.as_str());
-        let items = newest_distinct(&store, filtered, &spec.feed_urls, spec.limit)?;
+        let items = newest_distinct(spec.limit, |n| {
+            store.output_items(&spec.name, spec.filtered, spec.feed_urls.len(), n)
+        })?;
         let channel = ChannelInfo {
             name: &spec.name,
             title: &spec.title,
@@ -398,18 +399,16 @@ async fn cached_or_render(
     Ok(rendered)
 }
 
-/// The newest `limit` items of the feeds (of a filtered output's members, when
-/// `filtered` names it), each story once: an item whose canonical link was already
-/// taken by a newer item (the same story from another feed) is skipped.
+/// The newest `limit` items, each story once: an item whose canonical link was
+/// already taken by a newer item (the same story from another feed) is skipped.
+/// `fetch(n)` reads the newest `n` candidates, newest first.
 pub fn newest_distinct(
-    store: &Store,
-    filtered: Option<&str>,
-    feed_urls: &[String],
     limit: usize,
+    fetch_newest: impl Fn(usize) -> Result<Vec<StoredItem>, store::StoreError>,
 ) -> Result<Vec<StoredItem>, store::StoreError> {
     let mut fetch = limit + limit / 2 + 8;
     loop {
-        let rows = store.items_of_output(filtered, feed_urls, fetch)?;
+        let rows = fetch_newest(fetch)?;
         let exhausted = rows.len() < fetch;
         let mut seen = HashSet::new();
         let mut out = Vec::with_capacity(limit);

@@ -95,6 +95,15 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX items_by_time ON items (sort_time DESC, id DESC);
     "#,
+    // 8: which feeds each output draws on, written when the config loads, so an
+    // output's query binds one name instead of thousands of feed URLs.
+    r#"
+    CREATE TABLE output_feeds (
+        output  TEXT NOT NULL,
+        feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        PRIMARY KEY (output, feed_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.
