@@ -230,6 +230,9 @@ pub async fn run(
     let server = tokio::spawn(publish::serve(listener, state.clone(), async move {
         let _ = server_stop.wait_for(|stop| *stop).await;
     }));
+    // Open a read connection now, so the first request does not pay for it.
+    let s = ctx.store.clone();
+    store::blocking(move || s.health()).await?;
     let initial = plan(&ctx.store, &config).await?;
     let (plan_tx, plan_rx) = mpsc::channel(4);
     tokio::spawn(reload_on_sighup(
