@@ -50,10 +50,11 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         .collect();
     let s = store.clone();
     store::blocking(move || {
-        let now = Utc::now();
-        feeds
+        let refs: Vec<FeedRef> = feeds
             .iter()
-            .try_for_each(|(url, name)| s.ensure_feed(&FeedRef { url, name }, now))
+            .map(|(url, name)| FeedRef { url, name })
+            .collect();
+        s.register_feeds(&refs, Utc::now())
     })
     .await?;
     let pages = PageFetcher::new(
@@ -162,20 +163,29 @@ fn output_feeds(config: &Config) -> Vec<(String, Vec<String>)> {
 async fn plan(store: &Store, config: &Config) -> anyhow::Result<scheduler::Plan> {
     let now = Utc::now();
     let tz = config.daemon.timezone;
+    // One blocking call for all feeds: register them (one transaction) and read
+    // their states, instead of two round trips per feed.
+    let (s, refs): (Store, Vec<(String, String)>) = (
+        store.clone(),
+        config
+            .feeds
+            .iter()
+            .map(|f| (f.url.to_string(), f.name.clone()))
+            .collect(),
+    );
+    let states = store::blocking(move || {
+        let feed_refs: Vec<FeedRef> = refs
+            .iter()
+            .map(|(url, name)| FeedRef { url, name })
+            .collect();
+        s.register_feeds(&feed_refs, now)?;
+        refs.iter()
+            .map(|(url, _)| s.feed_state(url))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
     let mut feeds = Vec::with_capacity(config.feeds.len());
-    for feed in &config.feeds {
-        let (s, url, name) = (store.clone(), feed.url.to_string(), feed.name.clone());
-        let last = store::blocking(move || {
-            s.ensure_feed(
-                &FeedRef {
-                    url: &url,
-                    name: &name,
-                },
-                now,
-            )?;
-            s.feed_state(&url)
-        })
-        .await?;
+    for (feed, last) in config.feeds.iter().zip(states) {
         if last.gone {
             warn!(feed = %feed.name, url = %feed.url, "feed answered 410 Gone earlier; not polled (remove it from the config)");
             continue;

@@ -18,6 +18,25 @@ impl Store {
         Ok(())
     }
 
+    /// Registers many feeds (or updates their names) in one transaction: at
+    /// start-up with 10,000 feeds, one commit instead of 10,000.
+    pub fn register_feeds(&self, feeds: &[FeedRef], now: DateTime<Utc>) -> Result<(), StoreError> {
+        let ids = self.write(|c| {
+            let tx = c.transaction()?;
+            let ids = feeds
+                .iter()
+                .map(|f| ensure_feed(&tx, f, now).map(|id| (f.url.to_string(), id)))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            tx.commit()?;
+            Ok(ids)
+        })?;
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(ids);
+        Ok(())
+    }
+
     /// The feed's row id: cached after the first lookup (registering the feed if
     /// needed), so a poll's writes do not upsert the feed row each time.
     fn feed_id(&self, c: &Connection, feed: &FeedRef, now: DateTime<Utc>) -> rusqlite::Result<i64> {
