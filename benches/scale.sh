@@ -216,4 +216,4 @@ echo "feeds: nginx $( "$NGINX" -v 2>&1 | sed 's/.*: //') on 127.0.0.1; tidings $
 cat "$WORK"/gen.* | sed 's/^/generated: /'
 python3 "$HERE/table.py" "$RESULTS" "$BEST_C" "${BEST_T:-}"
 [ -f "$WORK/health.txt" ] && { echo; echo "during the cold $LAST_N-feed poll of tidings run (concurrency $BEST_C):"; cat "$WORK/health.txt"; }
-[ -f "$WORK/serve.txt" ] && { echo; cat "$WORK/serve.txt"; }
+if [ -f "$WORK/serve.txt" ]; then echo; cat "$WORK/serve.txt"; fi
