@@ -14,7 +14,7 @@ use crate::config::{Config, FeedConfig, OutputConfig};
 use crate::filter::{ItemView, Rules};
 use crate::model::{NewItem, StoredItem};
 use crate::normalize::hex_digest;
-use crate::publish::html_to_text;
+use crate::normalize::html_to_text;
 
 /// One filtered output: its name, the feeds it draws on, its rules.
 #[derive(Debug, Clone)]

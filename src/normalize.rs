@@ -237,6 +237,52 @@ pub fn clean_title(raw: &str) -> String {
     out
 }
 
+/// Plain text of an HTML fragment: block ends become blank lines, tags are
+/// dropped, entities decoded, runs of spaces collapsed.
+pub fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        text.push_str(&rest[..i]);
+        let end = rest[i..].find('>').map_or(rest.len(), |j| i + j + 1);
+        let tag = rest[i + 1..end.saturating_sub(1).max(i + 1)]
+            .trim_start_matches('/')
+            .to_ascii_lowercase();
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if matches!(
+            name.as_str(),
+            "p" | "div"
+                | "br"
+                | "li"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "blockquote"
+                | "tr"
+                | "figure"
+                | "section"
+                | "article"
+        ) {
+            text.push('\n');
+        }
+        rest = &rest[end..];
+    }
+    text.push_str(rest);
+    let decoded = decode_entities(&text);
+    let paragraphs: Vec<String> = decoded
+        .split('\n')
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    paragraphs.join("\n\n")
+}
+
 /// Drops characters that are illegal in XML 1.0 (NUL, form feed, other C0
 /// controls except tab/newline/CR, U+FFFE/U+FFFF).
 pub fn strip_control(s: &str) -> String {

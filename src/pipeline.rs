@@ -19,7 +19,7 @@ use crate::fetch::PageFetcher;
 use crate::membership::{self, Filters};
 use crate::metrics::Metrics;
 use crate::model::{FetchKind, RefreshReport, RefreshResult};
-use crate::publish::html_to_text;
+use crate::normalize::html_to_text;
 use crate::store::{self, FeedRef, Refresh, Store};
 use crate::{normalize, parse};
 
