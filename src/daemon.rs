@@ -30,33 +30,14 @@ use crate::{scheduler, systemd};
 /// Opens the store and builds the refresh context for `config`.
 pub async fn context(config: &Config) -> anyhow::Result<Context> {
     let path = config.daemon.database.clone();
-    let limit = config.daemon.max_database_mb;
-    let store = store::blocking(move || {
-        let store = Store::open(&path)?;
-        store.set_size_limit(limit)?;
-        Ok(store)
-    })
-    .await?;
+    let store = store::blocking(move || Store::open(&path)).await?;
     let fetcher = Fetcher::new(&FetchSettings {
         timeout: config.daemon.timeout,
         connect_timeout: config.daemon.connect_timeout,
         max_bytes: config.daemon.max_feed_bytes,
     })?
     .with_host_limit(config.daemon.feeds_per_host);
-    let feeds: Vec<(String, String)> = config
-        .feeds
-        .iter()
-        .map(|f| (f.url.to_string(), f.name.clone()))
-        .collect();
-    let s = store.clone();
-    store::blocking(move || {
-        let refs: Vec<FeedRef> = feeds
-            .iter()
-            .map(|(url, name)| FeedRef { url, name })
-            .collect();
-        s.register_feeds(&refs, Utc::now())
-    })
-    .await?;
+    register(&store, config).await?;
     let pages = PageFetcher::new(
         &FetchSettings {
             timeout: config.daemon.timeout,
@@ -66,8 +47,6 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         config.daemon.per_host_concurrency,
         config.daemon.allow_private_articles,
     )?;
-    let (s, outputs) = (store.clone(), output_feeds(config));
-    store::blocking(move || s.set_output_feeds(&outputs)).await?;
     let ctx = Context {
         fetcher,
         store,
@@ -145,42 +124,45 @@ pub async fn sync_memberships(ctx: &Context, config: &Config) -> anyhow::Result<
     Ok(())
 }
 
-/// Each output's name and the URLs of the feeds it draws on.
-fn output_feeds(config: &Config) -> Vec<(String, Vec<String>)> {
-    config
-        .outputs
+/// Writes what the store needs to know of a config: its feeds (names updated),
+/// which feeds each output draws on, the database size cap. One blocking call,
+/// one transaction per table, at start-up and on reload.
+async fn register(store: &Store, config: &Config) -> anyhow::Result<()> {
+    let feeds: Vec<(String, String)> = config
+        .feeds
         .iter()
-        .map(|o| {
-            (
-                o.name.clone(),
-                config.feeds_of(o).map(|f| f.url.to_string()).collect(),
-            )
-        })
-        .collect()
+        .map(|f| (f.url.to_string(), f.name.clone()))
+        .collect();
+    let outputs: Vec<(String, Vec<String>)> = publish::outputs_of(config)
+        .into_iter()
+        .map(|o| (o.name, o.feed_urls))
+        .collect();
+    let (s, limit) = (store.clone(), config.daemon.max_database_mb);
+    store::blocking(move || {
+        let refs: Vec<FeedRef> = feeds
+            .iter()
+            .map(|(url, name)| FeedRef { url, name })
+            .collect();
+        s.register_feeds(&refs, Utc::now())?;
+        s.set_output_feeds(&outputs)?;
+        s.set_size_limit(limit)
+    })
+    .await?;
+    Ok(())
 }
 
 /// Registers the config's feeds and works out when each is first due.
 async fn plan(store: &Store, config: &Config) -> anyhow::Result<scheduler::Plan> {
     let now = Utc::now();
     let tz = config.daemon.timezone;
-    // One blocking call for all feeds: register them (one transaction) and read
-    // their states, instead of two round trips per feed.
-    let (s, refs): (Store, Vec<(String, String)>) = (
+    // The feeds are registered (`register`); read all their states in one call.
+    let (s, urls): (Store, Vec<String>) = (
         store.clone(),
-        config
-            .feeds
-            .iter()
-            .map(|f| (f.url.to_string(), f.name.clone()))
-            .collect(),
+        config.feeds.iter().map(|f| f.url.to_string()).collect(),
     );
     let states = store::blocking(move || {
-        let feed_refs: Vec<FeedRef> = refs
-            .iter()
-            .map(|(url, name)| FeedRef { url, name })
-            .collect();
-        s.register_feeds(&feed_refs, now)?;
-        refs.iter()
-            .map(|(url, _)| s.feed_state(url))
+        urls.iter()
+            .map(|url| s.feed_state(url))
             .collect::<Result<Vec<_>, _>>()
     })
     .await?;
@@ -338,11 +320,8 @@ async fn reload(
     {
         warn!("changes to [daemon] database and listen take effect at the next restart");
     }
+    register(&ctx.store, &new).await?;
     let plan = plan(&ctx.store, &new).await?;
-    let (s, outputs) = (ctx.store.clone(), output_feeds(&new));
-    store::blocking(move || s.set_output_feeds(&outputs)).await?;
-    let (store, limit) = (ctx.store.clone(), new.daemon.max_database_mb);
-    store::blocking(move || store.set_size_limit(limit)).await?;
     ctx.filters.set(&new);
     *ctx.sites.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new.sites.clone());
     sync_memberships(ctx, &new).await?;

@@ -8,16 +8,6 @@ use super::{FeedRef, Refresh, Store, StoreError, from_unix, unix};
 use crate::model::{FeedState, StoreCounts, Validators};
 
 impl Store {
-    /// Registers a configured feed (or updates its display name).
-    pub fn ensure_feed(&self, feed: &FeedRef, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let id = self.write(|c| ensure_feed(c, feed, now))?;
-        self.ids
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(feed.url.to_string(), id);
-        Ok(())
-    }
-
     /// Registers many feeds (or updates their names) in one transaction: at
     /// start-up with 10,000 feeds, one commit instead of 10,000.
     pub fn register_feeds(&self, feeds: &[FeedRef], now: DateTime<Utc>) -> Result<(), StoreError> {
