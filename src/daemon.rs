@@ -27,16 +27,21 @@ use crate::publish::{self, AppState};
 use crate::store::{self, FeedRef, Store};
 use crate::{scheduler, systemd};
 
-/// Opens the store and builds the refresh context for `config`.
-pub async fn context(config: &Config) -> anyhow::Result<Context> {
-    let path = config.daemon.database.clone();
-    let store = store::blocking(move || Store::open(&path)).await?;
-    let fetcher = Fetcher::new(&FetchSettings {
+/// The feed client with `config`'s timeouts, size cap and per-host limit.
+pub fn feed_fetcher(config: &Config) -> anyhow::Result<Fetcher> {
+    Ok(Fetcher::new(&FetchSettings {
         timeout: config.daemon.timeout,
         connect_timeout: config.daemon.connect_timeout,
         max_bytes: config.daemon.max_feed_bytes,
     })?
-    .with_host_limit(config.daemon.feeds_per_host);
+    .with_host_limit(config.daemon.feeds_per_host))
+}
+
+/// Opens the store and builds the refresh context for `config`.
+pub async fn context(config: &Config) -> anyhow::Result<Context> {
+    let path = config.daemon.database.clone();
+    let store = store::blocking(move || Store::open(&path)).await?;
+    let fetcher = feed_fetcher(config)?;
     register(&store, config).await?;
     let pages = PageFetcher::new(
         &FetchSettings {

@@ -331,6 +331,37 @@ async fn run(
     Ok((RefreshResult::Stored(counts), not_before))
 }
 
+/// Fetches and parses a feed without storing anything (`import-opml --validate`):
+/// the number of entries, or why it cannot be read.
+pub async fn probe(
+    fetcher: &Fetcher,
+    url: &str,
+    max_bytes: usize,
+    max_items: usize,
+) -> Result<usize, String> {
+    let url = url::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+    let outcome = fetcher
+        .fetch(&url, &Default::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    match outcome.kind {
+        FetchKind::NotModified { .. } => Ok(0),
+        FetchKind::Fetched(body) => tokio::task::spawn_blocking(move || {
+            parse::feed(
+                &body.bytes,
+                &body.final_url,
+                body.content_type.as_deref(),
+                max_bytes,
+                max_items,
+            )
+            .map(|f| f.entries.len())
+            .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("parse task failed: {e}"))?,
+    }
+}
+
 /// Fetches and extracts the article of each item waiting for it. A failure is
 /// recorded on the item (and logged); the feed's own content is kept.
 async fn extract_pending(ctx: &Context, feed: &FeedConfig) {

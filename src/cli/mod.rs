@@ -318,18 +318,18 @@ fn import_opml(config: &Config, opml: &std::path::Path, validate: bool) -> anyho
     Ok(())
 }
 
-/// Fetches and parses each feed (8 at a time) behind a progress bar; returns the
+/// Probes each feed (8 at a time) behind a progress bar; returns the
 /// failures with their reasons.
 async fn validate_feeds(
     config: &Config,
     feeds: &[crate::opml::OpmlFeed],
 ) -> anyhow::Result<Vec<(String, String)>> {
     use futures_util::StreamExt;
-    let fetcher = crate::fetch::Fetcher::new(&crate::fetch::FetchSettings {
-        timeout: config.daemon.timeout,
-        connect_timeout: config.daemon.connect_timeout,
-        max_bytes: config.daemon.max_feed_bytes,
-    })?;
+    let fetcher = daemon::feed_fetcher(config)?;
+    let (max_bytes, max_items) = (
+        config.daemon.max_feed_bytes,
+        config.daemon.max_items_per_feed,
+    );
     let bar = indicatif::ProgressBar::new(feeds.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("validating {pos}/{len} feeds {wide_bar} {eta}")
@@ -339,24 +339,8 @@ async fn validate_feeds(
         .map(|feed| {
             let (fetcher, bar) = (fetcher.clone(), bar.clone());
             async move {
-                let result = match url::Url::parse(&feed.url) {
-                    Err(e) => Err(format!("not a URL: {e}")),
-                    Ok(url) => match fetcher.fetch(&url, &Default::default()).await {
-                        Err(e) => Err(e.to_string()),
-                        Ok(outcome) => match outcome.kind {
-                            crate::model::FetchKind::NotModified { .. } => Ok(()),
-                            crate::model::FetchKind::Fetched(body) => crate::parse::feed(
-                                &body.bytes,
-                                &body.final_url,
-                                body.content_type.as_deref(),
-                                usize::MAX,
-                                100_000,
-                            )
-                            .map(|_| ())
-                            .map_err(|e| e.to_string()),
-                        },
-                    },
-                };
+                let result =
+                    crate::pipeline::probe(&fetcher, &feed.url, max_bytes, max_items).await;
                 bar.inc(1);
                 result.err().map(|why| (feed.url.clone(), why))
             }
