@@ -137,10 +137,7 @@ pub fn verdicts(
     items: &[NewItem],
     now: DateTime<Utc>,
 ) -> (Vec<String>, Vec<Vec<usize>>) {
-    let relevant: Vec<&OutputFilter> = filters
-        .iter()
-        .filter(|f| f.feeds.contains(feed.url.as_str()))
-        .collect();
+    let relevant = drawing_on(filters, feed);
     let names = relevant.iter().map(|f| f.name.clone()).collect();
     if relevant.is_empty() {
         return (names, vec![Vec::new(); items.len()]);
@@ -149,16 +146,28 @@ pub fn verdicts(
         .iter()
         .map(|item| {
             let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
-            let view = new_item_view(item, &text, feed);
-            relevant
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.rules.matches(&view, now))
-                .map(|(i, _)| i)
-                .collect()
+            matching(&relevant, &new_item_view(item, &text, feed), now)
         })
         .collect();
     (names, matches)
+}
+
+/// The filtered outputs that draw on `feed`.
+fn drawing_on<'a>(filters: &'a [OutputFilter], feed: &FeedConfig) -> Vec<&'a OutputFilter> {
+    filters
+        .iter()
+        .filter(|f| f.feeds.contains(feed.url.as_str()))
+        .collect()
+}
+
+/// Indices (into `relevant`) of the filters whose rules match `view`.
+fn matching(relevant: &[&OutputFilter], view: &ItemView, now: DateTime<Utc>) -> Vec<usize> {
+    relevant
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.rules.matches(view, now))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// One line of `tidings filter --jsonl`: an item as a user writes it to test a rule.
@@ -283,17 +292,8 @@ pub fn verdicts_stored(
     item: &StoredItem,
     now: DateTime<Utc>,
 ) -> (Vec<String>, Vec<usize>) {
-    let relevant: Vec<&OutputFilter> = filters
-        .iter()
-        .filter(|f| f.feeds.contains(feed.url.as_str()))
-        .collect();
+    let relevant = drawing_on(filters, feed);
     let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
-    let view = stored_item_view(item, &text, &feed.tags);
-    let matched = relevant
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.rules.matches(&view, now))
-        .map(|(i, _)| i)
-        .collect();
+    let matched = matching(&relevant, &stored_item_view(item, &text, &feed.tags), now);
     (relevant.iter().map(|f| f.name.clone()).collect(), matched)
 }

@@ -113,13 +113,7 @@ impl Store {
                  WHERE id = ?1",
                 params![item_id, article.map(|a| a.0), article.map(|a| a.1), outcome, link, unix(Utc::now())],
             )?;
-            for (i, output) in filters.iter().enumerate() {
-                if matched.contains(&i) {
-                    tx.execute("INSERT OR IGNORE INTO memberships (output, item_id) VALUES (?1, ?2)", params![output, item_id])?;
-                } else {
-                    tx.execute("DELETE FROM memberships WHERE output = ?1 AND item_id = ?2", params![output, item_id])?;
-                }
-            }
+            set_memberships(&tx, item_id, filters, matched)?;
             tx.commit()
         })?;
         self.bump(feed_url);
@@ -270,20 +264,9 @@ pub(super) fn upsert_items(
 ) -> rusqlite::Result<StoreCounts> {
     let items = refresh.items;
     let mut counts = StoreCounts::default();
-    let mut forget =
-        tx.prepare_cached("DELETE FROM memberships WHERE output = ?1 AND item_id = ?2")?;
-    let mut join =
-        tx.prepare_cached("INSERT OR IGNORE INTO memberships (output, item_id) VALUES (?1, ?2)")?;
-    let mut set_memberships = |item_id: i64, index: usize| -> rusqlite::Result<()> {
+    let memberships = |item_id: i64, index: usize| {
         let matched = refresh.matches.get(index).map(Vec::as_slice).unwrap_or(&[]);
-        for (i, output) in refresh.filters.iter().enumerate() {
-            if matched.contains(&i) {
-                join.execute(params![output, item_id])?;
-            } else {
-                forget.execute(params![output, item_id])?;
-            }
-        }
-        Ok(())
+        set_memberships(tx, item_id, refresh.filters, matched)
     };
     let mut tombstoned =
         tx.prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND key = ?2")?;
@@ -343,7 +326,7 @@ pub(super) fn upsert_items(
                         "off"
                     },
                 ])?;
-                set_memberships(tx.last_insert_rowid(), index)?;
+                memberships(tx.last_insert_rowid(), index)?;
                 counts.new += 1;
             }
             Some((_, hash, _)) if hash == item.content_hash => counts.unchanged += 1,
@@ -366,10 +349,32 @@ pub(super) fn upsert_items(
                     enclosures,
                     refresh.full_text,
                 ])?;
-                set_memberships(id, index)?;
+                memberships(id, index)?;
                 counts.updated += 1;
             }
         }
     }
     Ok(counts)
+}
+
+/// Writes an item's membership of each filtered output in `filters`: in for
+/// the indices in `matched`, out for the others.
+fn set_memberships(
+    tx: &rusqlite::Transaction,
+    item_id: i64,
+    filters: &[String],
+    matched: &[usize],
+) -> rusqlite::Result<()> {
+    let mut join =
+        tx.prepare_cached("INSERT OR IGNORE INTO memberships (output, item_id) VALUES (?1, ?2)")?;
+    let mut forget =
+        tx.prepare_cached("DELETE FROM memberships WHERE output = ?1 AND item_id = ?2")?;
+    for (i, output) in filters.iter().enumerate() {
+        if matched.contains(&i) {
+            join.execute(params![output, item_id])?;
+        } else {
+            forget.execute(params![output, item_id])?;
+        }
+    }
+    Ok(())
 }
