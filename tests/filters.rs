@@ -31,15 +31,11 @@ async fn titles(
     output: &str,
 ) -> Vec<String> {
     let base = start_publish(config, store).await;
-    let body = client()
-        .get(format!("{base}/feeds/{output}.xml"))
-        .send()
+    let mut t: Vec<String> = served(&base, output)
         .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let mut t: Vec<String> = served_items(&body).into_iter().map(|i| i.1).collect();
+        .into_iter()
+        .map(|i| i.1)
+        .collect();
     t.sort();
     t
 }

@@ -303,15 +303,11 @@ async fn nothing_stored_is_lost_or_duplicated_through_any_of_it() {
     );
     assert_eq!(s.state().consecutive_failures, 0, "recovered");
     let base = start_publish(&s.config, s.ctx.store.clone()).await;
-    let body = client()
-        .get(format!("{base}/feeds/all.xml"))
-        .send()
+    let ids: std::collections::HashSet<_> = served(&base, "all")
         .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let ids: std::collections::HashSet<_> = served_items(&body).into_iter().map(|i| i.0).collect();
+        .into_iter()
+        .map(|i| i.0)
+        .collect();
     assert_eq!(ids.len(), 4);
 }
 

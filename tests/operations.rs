@@ -41,15 +41,11 @@ async fn retention_keeps_the_newest_and_does_not_reimport_pruned_items() {
         "pruned items stay pruned"
     );
     let base = start_publish(&config, ctx.store.clone()).await;
-    let body = client()
-        .get(format!("{base}/feeds/all.xml"))
-        .send()
+    let titles: Vec<String> = served(&base, "all")
         .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let titles: Vec<String> = served_items(&body).into_iter().map(|i| i.1).collect();
+        .into_iter()
+        .map(|i| i.1)
+        .collect();
     assert_eq!(
         titles,
         [

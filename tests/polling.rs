@@ -17,16 +17,6 @@ fn config_for(server: &FeedServer, feeds: &[(&str, &str)]) -> TempConfig {
     write_config(&text)
 }
 
-async fn served(base: &str, output: &str) -> Vec<(String, String, String)> {
-    let resp = client()
-        .get(format!("{base}/feeds/{output}.xml"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    served_items(&resp.bytes().await.unwrap())
-}
-
 fn counts(r: &RefreshResult) -> (usize, usize, usize) {
     match r {
         RefreshResult::Stored(c) => (c.new, c.updated, c.unchanged),

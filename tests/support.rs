@@ -244,6 +244,17 @@ pub fn served_items(xml: &[u8]) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// What a subscriber sees of `base`'s output (RSS): (guid, title, link) per item.
+pub async fn served(base: &str, output: &str) -> Vec<(String, String, String)> {
+    let resp = client()
+        .get(format!("{base}/feeds/{output}.xml"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{base}/feeds/{output}.xml");
+    served_items(&resp.bytes().await.unwrap())
+}
+
 /// Starts the publish server for `config` on 127.0.0.1:0; returns its base URL.
 pub async fn start_publish(
     config: &tidings::config::Config,
