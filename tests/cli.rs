@@ -97,11 +97,7 @@ fn the_shipped_config_is_valid() {
 
 #[tokio::test]
 async fn once_prints_a_summary_and_fails_only_for_config_or_database() {
-    let server = FeedServer::start().await;
-    server.set(
-        "korea.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[("korea.xml", "feeds/korea-rss2.xml")]).await;
     let t = write_config(&format!(
         "[daemon]\ndatabase = \"t.db\"\n[[feed]]\nurl = \"{}\"\nname = \"Korea Wire\"\n[[feed]]\nurl = \"{}\"\nname = \"Broken\"\n",
         server.url("korea.xml"),

@@ -28,15 +28,11 @@ fn require(ok: bool, what: &str) {
 
 #[tokio::test]
 async fn xmllint_and_feedparser_accept_the_served_feed() {
-    let server = FeedServer::start().await;
-    server.set(
-        "korea.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
-    server.set(
-        "japan.atom",
-        Resource::feed(fixture("feeds/japan-atom.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[
+        ("korea.xml", "feeds/korea-rss2.xml"),
+        ("japan.atom", "feeds/japan-atom.xml"),
+    ])
+    .await;
     server.set(
         "edge.xml",
         Resource::feed(shared("feeds-corpus/edge/utf8-korean.xml"), None),

@@ -60,11 +60,7 @@ async fn polls_on_schedule_serves_and_stops_on_shutdown() {
 
 #[tokio::test]
 async fn sigterm_stops_the_binary_with_exit_zero() {
-    let server = FeedServer::start().await;
-    server.set(
-        "korea.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[("korea.xml", "feeds/korea-rss2.xml")]).await;
     let port = free_port();
     let t = write_config(&format!(
         "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",

@@ -41,20 +41,12 @@ async fn titles(
 }
 
 async fn fixture_server() -> FeedServer {
-    let server = FeedServer::start().await;
-    server.set(
-        "korea.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
-    server.set(
-        "japan.atom",
-        Resource::feed(fixture("feeds/japan-atom.xml"), None),
-    );
-    server.set(
-        "wire.xml",
-        Resource::feed(fixture("feeds/wire-fulltext.xml"), None),
-    );
-    server
+    FeedServer::with_fixtures(&[
+        ("korea.xml", "feeds/korea-rss2.xml"),
+        ("japan.atom", "feeds/japan-atom.xml"),
+        ("wire.xml", "feeds/wire-fulltext.xml"),
+    ])
+    .await
 }
 
 #[tokio::test]

@@ -13,11 +13,7 @@ fn tidings(args: &[&str]) -> std::process::Output {
 
 #[tokio::test]
 async fn retention_keeps_the_newest_and_does_not_reimport_pruned_items() {
-    let server = FeedServer::start().await;
-    server.set(
-        "f.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[("f.xml", "feeds/korea-rss2.xml")]).await;
     let t = write_config(&format!(
         "[daemon]\ndatabase = \"t.db\"\n[[feed]]\nurl = \"{}\"\nkeep_items = 2\n[[output]]\nname = \"all\"\n",
         server.url("f.xml")
@@ -57,11 +53,7 @@ async fn retention_keeps_the_newest_and_does_not_reimport_pruned_items() {
 
 #[tokio::test]
 async fn backup_makes_a_consistent_copy_while_the_daemon_runs() {
-    let server = FeedServer::start().await;
-    server.set(
-        "f.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[("f.xml", "feeds/korea-rss2.xml")]).await;
     let port = free_port();
     let t = write_config(&format!(
         "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\nlog_format = \"json\"\n[[feed]]\nurl = \"{}\"\n[[output]]\nname = \"all\"\n",
@@ -356,11 +348,7 @@ async fn a_full_database_pauses_polling_keeps_serving_and_recovers() {
 
 #[tokio::test]
 async fn import_opml_can_validate_feeds_first() {
-    let server = FeedServer::start().await;
-    server.set(
-        "good.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[("good.xml", "feeds/korea-rss2.xml")]).await;
     let opml = format!(
         "<opml version=\"2.0\"><body><outline text=\"News\"><outline text=\"Good\" xmlUrl=\"{}\"/><outline text=\"Bad\" xmlUrl=\"{}\"/></outline></body></opml>",
         server.url("good.xml"),

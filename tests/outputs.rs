@@ -16,15 +16,11 @@ struct Served {
 /// Serves the wire and mirror fixtures through outputs `all` (public) and
 /// `private` (token).
 async fn serve_fixtures() -> Served {
-    let server = FeedServer::start().await;
-    server.set(
-        "wire.xml",
-        Resource::feed(fixture("feeds/wire-fulltext.xml"), None),
-    );
-    server.set(
-        "mirror.xml",
-        Resource::feed(fixture("feeds/mirror-dup.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[
+        ("wire.xml", "feeds/wire-fulltext.xml"),
+        ("mirror.xml", "feeds/mirror-dup.xml"),
+    ])
+    .await;
     let t = write_config(&format!(
         "[daemon]\ndatabase = \"t.db\"\n\
          [[feed]]\nurl = \"{}\"\nname = \"Asia Wire\"\ntags = [\"wire\"]\n\
@@ -413,15 +409,11 @@ async fn every_format_has_validators_304_head_and_compression() {
 
 #[tokio::test]
 async fn an_output_is_rendered_again_only_when_its_own_items_change() {
-    let server = FeedServer::start().await;
-    server.set(
-        "a.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
-    server.set(
-        "b.xml",
-        Resource::feed(fixture("feeds/japan-atom.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[
+        ("a.xml", "feeds/korea-rss2.xml"),
+        ("b.xml", "feeds/japan-atom.xml"),
+    ])
+    .await;
     let t = write_config(&format!(
         "[daemon]\ndatabase = \"t.db\"\n[[feed]]\nurl = \"{}\"\ntags = [\"a\"]\n[[feed]]\nurl = \"{}\"\ntags = [\"b\"]\n\
          [[output]]\nname = \"a\"\nfrom = {{ tags = [\"a\"] }}\n",

@@ -26,19 +26,12 @@ fn counts(r: &RefreshResult) -> (usize, usize, usize) {
 
 #[tokio::test]
 async fn three_formats_stored_once_and_served_newest_first() {
-    let server = FeedServer::start().await;
-    server.set(
-        "korea.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
-    server.set(
-        "japan.atom",
-        Resource::feed(fixture("feeds/japan-atom.xml"), None),
-    );
-    server.set(
-        "china.rdf",
-        Resource::feed(fixture("feeds/china-rss1.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[
+        ("korea.xml", "feeds/korea-rss2.xml"),
+        ("japan.atom", "feeds/japan-atom.xml"),
+        ("china.rdf", "feeds/china-rss1.xml"),
+    ])
+    .await;
     let t = config_for(
         &server,
         &[
@@ -144,11 +137,7 @@ async fn etag_gives_not_modified_and_writes_no_items() {
 
 #[tokio::test]
 async fn failing_feeds_do_not_stop_the_others_and_lose_nothing() {
-    let server = FeedServer::start().await;
-    server.set(
-        "good.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[("good.xml", "feeds/korea-rss2.xml")]).await;
     server.set("error500.xml", Resource::status(500));
     server.set(
         "garbage.xml",
@@ -238,11 +227,7 @@ async fn failing_feeds_do_not_stop_the_others_and_lose_nothing() {
 
 #[tokio::test]
 async fn served_feed_answers_conditional_gets_and_head() {
-    let server = FeedServer::start().await;
-    server.set(
-        "korea.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[("korea.xml", "feeds/korea-rss2.xml")]).await;
     let t = config_for(&server, &[("korea.xml", "\"korea\"")]);
     let config = load(&t);
     let ctx = tidings::daemon::context(&config).await.unwrap();

@@ -78,15 +78,11 @@ fn the_unit_is_sandboxed_to_an_exposure_of_at_most_2() {
 
 #[tokio::test]
 async fn sighup_reloads_feeds_and_outputs_and_rejects_a_broken_config() {
-    let server = FeedServer::start().await;
-    server.set(
-        "korea.xml",
-        Resource::feed(fixture("feeds/korea-rss2.xml"), None),
-    );
-    server.set(
-        "japan.atom",
-        Resource::feed(fixture("feeds/japan-atom.xml"), None),
-    );
+    let server = FeedServer::with_fixtures(&[
+        ("korea.xml", "feeds/korea-rss2.xml"),
+        ("japan.atom", "feeds/japan-atom.xml"),
+    ])
+    .await;
     let port = free_port();
     let head = format!(
         "[daemon]\ndatabase = \"t.db\"\nlisten = \"127.0.0.1:{port}\"\nschedule = \"@daily\"\n"

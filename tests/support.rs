@@ -88,6 +88,15 @@ impl FeedServer {
         FeedServer { addr, inner }
     }
 
+    /// A server with these repository fixtures at these paths: (path, fixture).
+    pub async fn with_fixtures(files: &[(&str, &str)]) -> FeedServer {
+        let server = FeedServer::start().await;
+        for (path, name) in files {
+            server.set(path, Resource::feed(fixture(name), None));
+        }
+        server
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
     }
