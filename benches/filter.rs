@@ -257,15 +257,14 @@ fn reevaluate(items: &[Item], rules: &tidings::filter::Rules) -> Result<(), Stri
                 content_hash: format!("{f}-{i}"),
             })
             .collect();
-        let validators = Default::default();
         let refresh = Refresh {
             status: 200,
-            validators: &validators,
+            validators: Default::default(),
             title: None,
             site_link: None,
-            items: &new,
-            filters: &[],
-            matches: &[],
+            items: new,
+            filters: vec![],
+            matches: vec![],
             full_text: false,
             moved_to: None,
             not_before: None,
@@ -276,9 +275,10 @@ fn reevaluate(items: &[Item], rules: &tidings::filter::Rules) -> Result<(), Stri
                     url: &feeds[f],
                     name: "bench",
                 },
-                &refresh,
+                refresh,
                 now,
             )
+            .wait()
             .map_err(|e| e.to_string())?;
     }
     println!(

@@ -24,6 +24,7 @@
 #      NEWSBOAT_MAX_N=1000    run newsboat only for N up to this (its 10,000-feed
 #                             reloads take many minutes each)
 #      SKIP_NEWSBOAT=1, SKIP_SERVE=1, SKIP_HEALTH=1, KEEP=1 (keep the temp dir)
+#      TIDINGS_BIN=path       measure this tidings binary instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -46,8 +47,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
-cargo build --release -j2 -q
-BIN=$ROOT/target/release/tidings
+if [ -n "${TIDINGS_BIN:-}" ]; then BIN=$(realpath "$TIDINGS_BIN"); else
+  cargo build --release -j2 -q; BIN=$ROOT/target/release/tidings; fi
 WORK=$(mktemp -d /tmp/tidings-scale.XXXXXX)
 chmod 755 "$WORK"   # nginx workers run unprivileged and must read the feeds
 pids=()

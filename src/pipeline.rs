@@ -103,61 +103,35 @@ async fn record_failure(
     feed: &FeedConfig,
     failure: Failure,
 ) -> (RefreshResult, Option<DateTime<Utc>>, u32) {
-    let store = ctx.store.clone();
-    let (url, name) = (feed.url.to_string(), feed.name.clone());
+    let store = &ctx.store;
+    let url = feed.url.to_string();
+    let feed_ref = FeedRef {
+        url: &url,
+        name: &feed.name,
+    };
     let message = failure.message.clone();
     let now = Utc::now();
     let outcome = match (failure.status, failure.retry_after) {
-        (Some(410), _) => {
-            let r = store::blocking(move || {
-                store.record_gone(
-                    &FeedRef {
-                        url: &url,
-                        name: &name,
-                    },
-                    now,
-                )
-            })
-            .await;
-            r.map(|_| (RefreshResult::Gone, None, 0))
-        }
+        (Some(410), _) => store
+            .record_gone(&feed_ref, now)
+            .await
+            .map(|_| (RefreshResult::Gone, None, 0)),
         (Some(status @ (429 | 503)), Some(until)) => {
             let why = format!(
                 "{message}: retry after {}",
                 until.format("%Y-%m-%d %H:%M:%S UTC")
             );
-            let text = why.clone();
-            let r = store::blocking(move || {
-                store.record_deferred(
-                    &FeedRef {
-                        url: &url,
-                        name: &name,
-                    },
-                    status,
-                    &text,
-                    until,
-                    now,
-                )
-            })
-            .await;
-            r.map(|_| (RefreshResult::Deferred(why), Some(until), 0))
+            store
+                .record_deferred(&feed_ref, status, why.clone(), until, now)
+                .await
+                .map(|_| (RefreshResult::Deferred(why), Some(until), 0))
         }
         (status, _) => {
             warn!(error = %message, "feed failed; it is retried (with back-off while it keeps failing)");
-            let msg = message.clone();
-            let r = store::blocking(move || {
-                store.record_failure(
-                    &FeedRef {
-                        url: &url,
-                        name: &name,
-                    },
-                    status,
-                    &msg,
-                    now,
-                )
-            })
-            .await;
-            r.map(|n| (RefreshResult::Failed(message.clone()), None, n))
+            store
+                .record_failure(&feed_ref, status, message.clone(), now)
+                .await
+                .map(|n| (RefreshResult::Failed(message), None, n))
         }
     };
     outcome.unwrap_or_else(|e| {
@@ -236,22 +210,14 @@ async fn run(
     let mut not_before = outcome.not_before;
     let body = match outcome.kind {
         FetchKind::NotModified { status } => {
-            let store = ctx.store.clone();
-            store::blocking(move || {
-                let feed = FeedRef {
-                    url: &url,
-                    name: &name,
-                };
-                store.record_not_modified(
-                    &feed,
-                    status,
-                    moved_to.as_deref(),
-                    not_before,
-                    Utc::now(),
-                )
-            })
-            .await
-            .map_err(|e| Failure::store(Some(status), e))?;
+            let feed_ref = FeedRef {
+                url: &url,
+                name: &name,
+            };
+            ctx.store
+                .record_not_modified(&feed_ref, status, moved_to, not_before, Utc::now())
+                .await
+                .map_err(|e| Failure::store(Some(status), e))?;
             return Ok((RefreshResult::NotModified, not_before));
         }
         FetchKind::Fetched(body) => body,
@@ -290,31 +256,28 @@ async fn run(
         let ttl_floor = Utc::now() + chrono::Duration::minutes(i64::from(minutes)).min(MAX_DELAY);
         not_before = Some(not_before.map_or(ttl_floor, |t| t.max(ttl_floor)));
     }
-    let store = ctx.store.clone();
-    let counts = store::blocking(move || {
-        let (title, site_link, validators) = &parsed;
-        let refresh = Refresh {
-            status,
-            validators,
-            title: title.as_deref(),
-            site_link: site_link.as_deref(),
-            items: &items,
-            filters: &names,
-            matches: &matches,
-            full_text,
-            moved_to: moved_to.as_deref(),
-            not_before,
-        };
-        let feed = FeedRef {
-            url: &url,
-            name: &name,
-        };
-        let counts = store.record_refresh(&feed, &refresh, Utc::now())?;
-
-        Ok(counts)
-    })
-    .await
-    .map_err(|e| Failure::store(Some(status), e))?;
+    let (title, site_link, validators) = parsed;
+    let refresh = Refresh {
+        status,
+        validators,
+        title,
+        site_link,
+        items,
+        filters: names,
+        matches,
+        full_text,
+        moved_to,
+        not_before,
+    };
+    let feed_ref = FeedRef {
+        url: &url,
+        name: &name,
+    };
+    let counts = ctx
+        .store
+        .record_refresh(&feed_ref, refresh, Utc::now())
+        .await
+        .map_err(|e| Failure::store(Some(status), e))?;
     if feed.full_text {
         extract_pending(ctx, feed).await;
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::items::upsert_items;
-use super::{FeedRef, Refresh, Store, StoreError, from_unix, unix};
+use super::{FeedRef, Pending, Refresh, Shared, Store, StoreError, from_unix, unix};
 use crate::model::{FeedState, StoreCounts, Validators};
 
 impl Store {
@@ -15,35 +15,42 @@ impl Store {
             let tx = c.transaction()?;
             let ids = feeds
                 .iter()
-                .map(|f| ensure_feed(&tx, f, now).map(|id| (f.url.to_string(), id)))
+                .map(|f| ensure_feed(&tx, f.url, f.name, now).map(|id| (f.url.to_string(), id)))
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             tx.commit()?;
             Ok(ids)
         })?;
-        self.ids
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(ids);
+        self.shared.cache_ids(ids);
         Ok(())
     }
 
-    /// The feed's row id: cached after the first lookup (registering the feed if
-    /// needed), so a poll's writes do not upsert the feed row each time.
-    fn feed_id(&self, c: &Connection, feed: &FeedRef, now: DateTime<Utc>) -> rusqlite::Result<i64> {
-        if let Some(id) = self
-            .ids
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(feed.url)
-        {
-            return Ok(*id);
-        }
-        let id = ensure_feed(c, feed, now)?;
-        self.ids
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(feed.url.to_string(), id);
-        Ok(id)
+    /// Queues a write about one feed for the writer thread: `run` gets the
+    /// feed's row id (registering the feed if needed; the id is cached once
+    /// the batch commits); `committed` runs after the commit.
+    fn feed_write<T: Send + 'static>(
+        &self,
+        feed: &FeedRef,
+        now: DateTime<Utc>,
+        run: impl FnOnce(&Connection, i64, &str) -> rusqlite::Result<T> + Send + 'static,
+        committed: impl FnOnce(&T, &str, &Shared) + Send + 'static,
+    ) -> Pending<T> {
+        let (url, name) = (feed.url.to_string(), feed.name.to_string());
+        self.queue.push(
+            move |c, shared| {
+                let (id, fresh) = match shared.cached_id(&url) {
+                    Some(id) => (id, false),
+                    None => (ensure_feed(c, &url, &name, now)?, true),
+                };
+                Ok((run(c, id, &url)?, url, fresh.then_some(id)))
+            },
+            |(value, url, fresh), shared| {
+                committed(&value, &url, shared);
+                if let Some(id) = fresh {
+                    shared.cache_ids([(url, id)]);
+                }
+                value
+            },
+        )
     }
 
     /// The feed's bookkeeping; default for a feed never polled.
@@ -80,44 +87,47 @@ impl Store {
     }
 
     /// Stores a fetched document's items and the feed's bookkeeping, all in one
-    /// transaction: new keys are inserted, changed ones updated in place.
+    /// savepoint of the writer's batch: new keys are inserted, changed ones
+    /// updated in place.
     pub fn record_refresh(
         &self,
         feed: &FeedRef,
-        refresh: &Refresh,
+        refresh: Refresh,
         now: DateTime<Utc>,
-    ) -> Result<StoreCounts, StoreError> {
-        let counts = self.write(|c| {
-            let tx = c.transaction()?;
-            let feed_id = self.feed_id(&tx, feed, now)?;
-            let counts = upsert_items(&tx, feed_id, feed.url, refresh, unix(now))?;
-            tx.execute(
-                "UPDATE feeds SET title = coalesce(?2, title), site_link = coalesce(?3, site_link),
-                     etag = ?4, last_modified = ?5, last_poll = ?6, last_status = ?7,
-                     last_error = NULL, consecutive_failures = 0,
-                     last_new_item = CASE WHEN ?8 > 0 THEN ?6 ELSE last_new_item END,
-                     current_url = coalesce(?9, current_url), not_before = ?10
-                 WHERE id = ?1",
-                params![
-                    feed_id,
-                    refresh.title,
-                    refresh.site_link,
-                    refresh.validators.etag,
-                    refresh.validators.last_modified,
-                    unix(now),
-                    refresh.status,
-                    counts.new as i64,
-                    refresh.moved_to,
-                    refresh.not_before.map(unix)
-                ],
-            )?;
-            tx.commit()?;
-            Ok(counts)
-        })?;
-        if counts.new + counts.updated > 0 {
-            self.bump(feed.url);
-        }
-        Ok(counts)
+    ) -> Pending<StoreCounts> {
+        self.feed_write(
+            feed,
+            now,
+            move |c, feed_id, url| {
+                let counts = upsert_items(c, feed_id, url, &refresh, unix(now))?;
+                c.execute(
+                    "UPDATE feeds SET title = coalesce(?2, title), site_link = coalesce(?3, site_link),
+                         etag = ?4, last_modified = ?5, last_poll = ?6, last_status = ?7,
+                         last_error = NULL, consecutive_failures = 0,
+                         last_new_item = CASE WHEN ?8 > 0 THEN ?6 ELSE last_new_item END,
+                         current_url = coalesce(?9, current_url), not_before = ?10
+                     WHERE id = ?1",
+                    params![
+                        feed_id,
+                        refresh.title,
+                        refresh.site_link,
+                        refresh.validators.etag,
+                        refresh.validators.last_modified,
+                        unix(now),
+                        refresh.status,
+                        counts.new as i64,
+                        refresh.moved_to,
+                        refresh.not_before.map(unix)
+                    ],
+                )?;
+                Ok(counts)
+            },
+            |counts, url, shared| {
+                if counts.new + counts.updated > 0 {
+                    shared.bump(url);
+                }
+            },
+        )
     }
 
     /// Records a poll that found nothing new (304, or an unchanged ETag).
@@ -126,43 +136,47 @@ impl Store {
         &self,
         feed: &FeedRef,
         status: u16,
-        moved_to: Option<&str>,
+        moved_to: Option<String>,
         not_before: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.write(|c| {
-            let id = self.feed_id(c, feed, now)?;
+    ) -> Pending<()> {
+        self.feed_write(feed, now, move |c, id, _| {
             c.execute(
                 "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = NULL,
                      consecutive_failures = 0, current_url = coalesce(?4, current_url), not_before = ?5
                  WHERE id = ?1",
                 params![id, unix(now), status, moved_to, not_before.map(unix)],
-            )?;
-            Ok(())
-        })
+            )
+            .map(drop)
+        }, |_, _, _| {})
     }
 
-    /// Records a failed poll; stored items are untouched.
+    /// Records a failed poll; stored items are untouched. Returns the feed's
+    /// consecutive failures.
     pub fn record_failure(
         &self,
         feed: &FeedRef,
         status: Option<u16>,
-        error: &str,
+        error: String,
         now: DateTime<Utc>,
-    ) -> Result<u32, StoreError> {
-        self.write(|c| {
-            let id = self.feed_id(c, feed, now)?;
-            c.execute(
-                "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,
+    ) -> Pending<u32> {
+        self.feed_write(
+            feed,
+            now,
+            move |c, id, _| {
+                c.execute(
+                    "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,
                      consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
-                params![id, unix(now), status, error],
-            )?;
-            c.query_row(
-                "SELECT consecutive_failures FROM feeds WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-        })
+                    params![id, unix(now), status, error],
+                )?;
+                c.query_row(
+                    "SELECT consecutive_failures FROM feeds WHERE id = ?1",
+                    [id],
+                    |r| r.get(0),
+                )
+            },
+            |_, _, _| {},
+        )
     }
 
     /// Records a 429/503 with Retry-After: not a failure; no poll before `until`.
@@ -170,32 +184,30 @@ impl Store {
         &self,
         feed: &FeedRef,
         status: u16,
-        message: &str,
+        message: String,
         until: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.write(|c| {
-            let id = self.feed_id(c, feed, now)?;
+    ) -> Pending<()> {
+        self.feed_write(feed, now, move |c, id, _| {
             c.execute(
                 "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4, not_before = ?5 WHERE id = ?1",
                 params![id, unix(now), status, message, unix(until)],
-            )?;
-            Ok(())
-        })
+            )
+            .map(drop)
+        }, |_, _, _| {})
     }
 
     /// Records a 410 Gone: the feed is not polled again (until its URL changes in
     /// the config). Its items stay.
-    pub fn record_gone(&self, feed: &FeedRef, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.write(|c| {
-            let id = self.feed_id(c, feed, now)?;
+    pub fn record_gone(&self, feed: &FeedRef, now: DateTime<Utc>) -> Pending<()> {
+        self.feed_write(feed, now, move |c, id, _| {
             c.execute(
                 "UPDATE feeds SET last_poll = ?2, last_status = 410, gone = 1,
                      last_error = '410 Gone: the server says this feed was removed; polling stopped' WHERE id = ?1",
                 params![id, unix(now)],
-            )?;
-            Ok(())
-        })
+            )
+            .map(drop)
+        }, |_, _, _| {})
     }
 
     /// Feeds by the state of their last poll (for metrics).
@@ -213,13 +225,11 @@ impl Store {
     }
 }
 
-fn ensure_feed(c: &Connection, feed: &FeedRef, now: DateTime<Utc>) -> rusqlite::Result<i64> {
+fn ensure_feed(c: &Connection, url: &str, name: &str, now: DateTime<Utc>) -> rusqlite::Result<i64> {
     c.execute(
         "INSERT INTO feeds (url, name, created) VALUES (?1, ?2, ?3)
          ON CONFLICT (url) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
-        params![feed.url, feed.name, unix(now)],
+        params![url, name, unix(now)],
     )?;
-    c.query_row("SELECT id FROM feeds WHERE url = ?1", [feed.url], |r| {
-        r.get(0)
-    })
+    c.query_row("SELECT id FROM feeds WHERE url = ?1", [url], |r| r.get(0))
 }

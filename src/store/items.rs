@@ -1,7 +1,7 @@
 //! Items: insert/update a document's items, read outputs, full text, retention.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Refresh, Store, StoreError, from_unix, unix};
 use crate::model::{StoreCounts, StoredItem};
@@ -34,7 +34,8 @@ impl Store {
             }
             tx.commit()
         })?;
-        self.changes
+        self.shared
+            .changes
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
     }
@@ -256,17 +257,17 @@ pub(super) fn stored_item_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<S
 }
 
 pub(super) fn upsert_items(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     feed_id: i64,
     feed_url: &str,
     refresh: &Refresh,
     now: i64,
 ) -> rusqlite::Result<StoreCounts> {
-    let items = refresh.items;
+    let items = &refresh.items;
     let mut counts = StoreCounts::default();
     let memberships = |item_id: i64, index: usize| {
         let matched = refresh.matches.get(index).map(Vec::as_slice).unwrap_or(&[]);
-        set_memberships(tx, item_id, refresh.filters, matched)
+        set_memberships(tx, item_id, &refresh.filters, matched)
     };
     let mut tombstoned =
         tx.prepare_cached("SELECT 1 FROM tombstones WHERE feed_id = ?1 AND key = ?2")?;
@@ -360,7 +361,7 @@ pub(super) fn upsert_items(
 /// Writes an item's membership of each filtered output in `filters`: in for
 /// the indices in `matched`, out for the others.
 fn set_memberships(
-    tx: &rusqlite::Transaction,
+    tx: &Connection,
     item_id: i64,
     filters: &[String],
     matched: &[usize],

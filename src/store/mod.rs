@@ -2,20 +2,27 @@
 //!
 //! One writer connection behind a mutex (SQLite allows one writer anyway) and a
 //! small pool of read-only connections for serving; WAL lets readers run while a
-//! write is in progress. Every method is synchronous: async callers go through
-//! [`blocking`], never calling these on a runtime worker. A refresh's writes happen
-//! in one transaction, so a failure leaves nothing half-written.
+//! write is in progress. Methods are synchronous (async callers go through
+//! [`blocking`], never calling these on a runtime worker), except a poll's own
+//! writes: they return a [`Pending`] that async code awaits. Those go through the
+//! write queue (`writer`), where one thread commits what concurrent polls queued
+//! in one transaction, a savepoint each. A refresh's writes happen in one
+//! transaction or savepoint, so a failure leaves nothing half-written.
 //!
 //! - this file: the handle, connections, change counters, maintenance;
 //! - `feeds`: per-feed bookkeeping (validators, poll results, states);
 //! - `items`: storing a document's items, reading outputs, full text, retention;
 //! - `outputs`: filtered outputs' stored memberships and their re-evaluation;
-//! - `schema`: the embedded, ordered migrations.
+//! - `schema`: the embedded, ordered migrations;
+//! - `writer`: the write queue and its thread.
 
 mod feeds;
 mod items;
 mod outputs;
 mod schema;
+mod writer;
+
+pub use writer::Pending;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,26 +101,27 @@ pub struct FeedRef<'a> {
     pub name: &'a str,
 }
 
-/// What a successful fetch + parse brings to store.
+/// What a successful fetch + parse brings to store. Owned: it travels to the
+/// writer thread.
 #[derive(Debug)]
-pub struct Refresh<'a> {
+pub struct Refresh {
     /// HTTP status of the fetch.
     pub status: u16,
     /// Validators to send next time.
-    pub validators: &'a Validators,
+    pub validators: Validators,
     /// Document title.
-    pub title: Option<&'a str>,
+    pub title: Option<String>,
     /// Document's site link.
-    pub site_link: Option<&'a str>,
+    pub site_link: Option<String>,
     /// The normalised items, keys unique.
-    pub items: &'a [NewItem],
+    pub items: Vec<NewItem>,
     /// Filtered outputs that draw on this feed: their membership of each new or
     /// changed item is (re)written with it.
-    pub filters: &'a [String],
+    pub filters: Vec<String>,
     /// Per item (parallel to `items`): indices into `filters` whose rules match.
-    pub matches: &'a [Vec<usize>],
+    pub matches: Vec<Vec<usize>>,
     /// Where the feed moved permanently (301/308), if it did.
-    pub moved_to: Option<&'a str>,
+    pub moved_to: Option<String>,
     /// No poll before this time (cache headers, `<ttl>`).
     pub not_before: Option<DateTime<Utc>>,
     /// The feed wants full text: new items (and items whose link changed) are
@@ -125,12 +133,55 @@ pub struct Refresh<'a> {
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
-    writer: Arc<Mutex<Connection>>,
+    shared: Arc<Shared>,
     readers: Arc<Mutex<Vec<Connection>>>,
-    changes: Arc<AtomicU64>,
-    versions: Arc<Mutex<std::collections::HashMap<String, u64>>>,
-    /// Feed ids by configured URL, so a poll's writes need no upsert.
-    ids: Arc<Mutex<std::collections::HashMap<String, i64>>>,
+    /// Per-poll writes, committed in batches by the writer thread.
+    queue: writer::Queue,
+}
+
+/// What the writer thread shares with every `Store` clone.
+struct Shared {
+    writer: Mutex<Connection>,
+    changes: AtomicU64,
+    versions: Mutex<std::collections::HashMap<String, u64>>,
+    /// Feed ids by configured URL, so a poll's writes need no upsert. Entries
+    /// are added only after the transaction that created the row commits.
+    ids: Mutex<std::collections::HashMap<String, i64>>,
+}
+
+impl Shared {
+    /// The writer connection. A panic while holding the lock leaves no open
+    /// transaction (it rolls back on drop), so a poisoned mutex is still usable.
+    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records a change of a feed's items (or, with `output:NAME`, of an output's
+    /// memberships), for [`Store::version_of`].
+    fn bump(&self, key: &str) {
+        *self
+            .versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.to_string())
+            .or_default() += 1;
+        self.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn cached_id(&self, url: &str) -> Option<i64> {
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(url)
+            .copied()
+    }
+
+    fn cache_ids(&self, ids: impl IntoIterator<Item = (String, i64)>) {
+        self.ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(ids);
+    }
 }
 
 /// Runs a store call on the blocking pool; re-raises its panic, if any.
@@ -175,13 +226,23 @@ impl Store {
         let mut writer = Connection::open(path).map_err(open_err)?;
         configure(&writer).map_err(open_err)?;
         schema::migrate(&mut writer)?;
+        let shared = Arc::new(Shared {
+            writer: Mutex::new(writer),
+            changes: AtomicU64::new(1),
+            versions: Mutex::new(std::collections::HashMap::new()),
+            ids: Mutex::new(std::collections::HashMap::new()),
+        });
+        let queue = writer::Queue::start(shared.clone()).map_err(|e| {
+            open_err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                Some(format!("cannot start the writer thread: {e}")),
+            ))
+        })?;
         Ok(Store {
             path: path.to_path_buf(),
-            writer: Arc::new(Mutex::new(writer)),
+            shared,
             readers: Arc::new(Mutex::new(Vec::new())),
-            changes: Arc::new(AtomicU64::new(1)),
-            versions: Arc::new(Mutex::new(std::collections::HashMap::new())),
-            ids: Arc::new(Mutex::new(std::collections::HashMap::new())),
+            queue,
         })
     }
 
@@ -202,26 +263,22 @@ impl Store {
 
     /// A counter bumped whenever stored items change; renderers cache on it.
     pub fn changes(&self) -> u64 {
-        self.changes.load(Ordering::Acquire)
+        self.shared.changes.load(Ordering::Acquire)
     }
 
-    /// Records a change of a feed's items (or, with `output:NAME`, of an output's
-    /// memberships), for [`Store::version_of`].
     fn bump(&self, key: &str) {
-        *self
-            .versions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key.to_string())
-            .or_default() += 1;
-        self.changes.fetch_add(1, Ordering::AcqRel);
+        self.shared.bump(key);
     }
 
     /// A number that changes when the items of `feed_urls` or the memberships of
     /// `output` change (in this process): lets a renderer skip re-rendering an
     /// output whose own items did not change while other feeds did.
     pub fn version_of(&self, output: &str, feed_urls: &[String]) -> u64 {
-        let versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        let versions = self
+            .shared
+            .versions
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let of = |k: &str| versions.get(k).copied().unwrap_or(0);
         feed_urls.iter().map(|u| of(u)).sum::<u64>() + of(&format!("output:{output}"))
     }
@@ -230,10 +287,7 @@ impl Store {
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        // A panic while holding the lock leaves no open transaction (it rolls back
-        // on drop), so a poisoned mutex is still a usable connection.
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(f(&mut conn)?)
+        Ok(f(&mut self.shared.connection())?)
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StoreError> {

@@ -24,19 +24,15 @@ const FEED: FeedRef = FeedRef {
     name: "N",
 };
 
-fn refresh(items: &[NewItem]) -> Refresh<'_> {
-    static V: Validators = Validators {
-        etag: None,
-        last_modified: None,
-    };
+fn refresh(items: &[NewItem]) -> Refresh {
     Refresh {
         status: 200,
-        validators: &V,
-        title: Some("N feed"),
+        validators: Validators::default(),
+        title: Some("N feed".into()),
         site_link: None,
-        items,
-        filters: &[],
-        matches: &[],
+        items: items.to_vec(),
+        filters: vec![],
+        matches: vec![],
         full_text: false,
         moved_to: None,
         not_before: None,
@@ -54,14 +50,23 @@ fn stores_once_updates_in_place() {
     let (_d, s) = open();
     let now = Utc::now();
     let items = [item("a", "A", None), item("b", "B", None)];
-    let c = s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    let c = s
+        .record_refresh(&FEED, refresh(&items), now)
+        .wait()
+        .unwrap();
     assert_eq!((c.new, c.updated, c.unchanged), (2, 0, 0));
     let v = s.changes();
-    let c = s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    let c = s
+        .record_refresh(&FEED, refresh(&items), now)
+        .wait()
+        .unwrap();
     assert_eq!((c.new, c.updated, c.unchanged), (0, 0, 2));
     assert_eq!(s.changes(), v, "nothing changed, cache stays valid");
     let edited = [item("a", "A corrected", None), item("b", "B", None)];
-    let c = s.record_refresh(&FEED, &refresh(&edited), now).unwrap();
+    let c = s
+        .record_refresh(&FEED, refresh(&edited), now)
+        .wait()
+        .unwrap();
     assert_eq!((c.new, c.updated, c.unchanged), (0, 1, 1));
     assert!(s.changes() > v);
     let out = s.items_of(&[FEED.url.to_string()], 10).unwrap();
@@ -75,15 +80,22 @@ fn stores_once_updates_in_place() {
 fn failure_keeps_items_and_counts() {
     let (_d, s) = open();
     let now = Utc::now();
-    s.record_refresh(&FEED, &refresh(&[item("a", "A", None)]), now)
+    s.record_refresh(&FEED, refresh(&[item("a", "A", None)]), now)
+        .wait()
         .unwrap();
-    s.record_failure(&FEED, Some(500), "HTTP 500", now).unwrap();
-    s.record_failure(&FEED, None, "refused", now).unwrap();
+    s.record_failure(&FEED, Some(500), "HTTP 500".into(), now)
+        .wait()
+        .unwrap();
+    s.record_failure(&FEED, None, "refused".into(), now)
+        .wait()
+        .unwrap();
     let st = s.feed_state(FEED.url).unwrap();
     assert_eq!(st.consecutive_failures, 2);
     assert_eq!(st.last_error.as_deref(), Some("refused"));
     assert_eq!(st.items, 1);
-    s.record_not_modified(&FEED, 304, None, None, now).unwrap();
+    s.record_not_modified(&FEED, 304, None, None, now)
+        .wait()
+        .unwrap();
     let st = s.feed_state(FEED.url).unwrap();
     assert_eq!((st.consecutive_failures, st.last_error), (0, None));
 }
@@ -97,7 +109,9 @@ fn newest_first_and_future_dates_clamped() {
         item("future", "Future", Some(now + Duration::days(300))),
         item("new", "New", Some(now - Duration::hours(1))),
     ];
-    s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    s.record_refresh(&FEED, refresh(&items), now)
+        .wait()
+        .unwrap();
     let titles: Vec<_> = s
         .items_of(&[FEED.url.to_string()], 10)
         .unwrap()
@@ -116,7 +130,8 @@ fn newest_first_and_future_dates_clamped() {
 #[test]
 fn reopening_keeps_data_and_refuses_newer_schema() {
     let (d, s) = open();
-    s.record_refresh(&FEED, &refresh(&[item("a", "A", None)]), Utc::now())
+    s.record_refresh(&FEED, refresh(&[item("a", "A", None)]), Utc::now())
+        .wait()
         .unwrap();
     let path = s.path().to_path_buf();
     drop(s);
@@ -139,11 +154,13 @@ fn public_ids_do_not_depend_on_row_ids() {
     let (_e, s2) = open();
     s1.record_refresh(
         &FEED,
-        &refresh(&[item("x", "X", None), item("a", "A", None)]),
+        refresh(&[item("x", "X", None), item("a", "A", None)]),
         Utc::now(),
     )
+    .wait()
     .unwrap();
-    s2.record_refresh(&FEED, &refresh(&[item("a", "A", None)]), Utc::now())
+    s2.record_refresh(&FEED, refresh(&[item("a", "A", None)]), Utc::now())
+        .wait()
         .unwrap();
     let uid = |s: &Store| {
         s.items_of(&[FEED.url.to_string()], 10)
@@ -169,7 +186,9 @@ fn retention_prunes_oldest_and_tombstones_keep_them_out() {
             )
         })
         .collect();
-    s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    s.record_refresh(&FEED, refresh(&items), now)
+        .wait()
+        .unwrap();
     // Keep the 4 newest (k4, k5 go), and nothing older than 2 days counted from
     // 12 hours later (k2, k3 go too): k0 and k1 stay.
     assert_eq!(
@@ -185,7 +204,84 @@ fn retention_prunes_oldest_and_tombstones_keep_them_out() {
         .collect();
     assert_eq!(titles, ["T0", "T1"]);
     // The source still lists all six: the pruned ones are not imported again.
-    let c = s.record_refresh(&FEED, &refresh(&items), now).unwrap();
+    let c = s
+        .record_refresh(&FEED, refresh(&items), now)
+        .wait()
+        .unwrap();
     assert_eq!((c.new, c.unchanged), (0, 6));
     assert_eq!(s.item_count().unwrap(), 2);
+}
+
+#[test]
+fn queued_writes_share_a_transaction_and_fail_alone() {
+    let (_d, s) = open();
+    s.write(|c| c.execute_batch("CREATE TABLE t (x TEXT)"))
+        .unwrap();
+    // Hold the writer thread in a first job until the others are queued, so
+    // they form the next batch together.
+    let (go, wait) = std::sync::mpsc::channel::<()>();
+    let first = s.queue.push(
+        move |_, _| {
+            wait.recv().unwrap();
+            Ok(())
+        },
+        |v, _| v,
+    );
+    let insert = |x: &'static str, fail: bool| {
+        s.queue.push(
+            move |c, _| {
+                c.execute("INSERT INTO t VALUES (?1)", [x])?;
+                if fail {
+                    c.execute("INSERT INTO no_such_table VALUES (1)", [])?;
+                }
+                Ok(())
+            },
+            |v, _| v,
+        )
+    };
+    let a = insert("a", false);
+    let b = insert("b", true);
+    let path = s.path().to_path_buf();
+    let c = s.queue.push(
+        move |c, _| {
+            c.execute("INSERT INTO t VALUES ('c')", [])?;
+            // Another connection does not see "a" yet: same open transaction.
+            let other = Connection::open(&path)?;
+            other.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+        },
+        |v, _| v,
+    );
+    go.send(()).unwrap();
+    first.wait().unwrap();
+    a.wait().unwrap();
+    let err = b.wait().unwrap_err();
+    assert!(err.to_string().contains("no_such_table"), "{err}");
+    assert_eq!(c.wait().unwrap(), 0, "a, b and c were not in one batch");
+    let rows: Vec<String> = s
+        .read(|c| {
+            let mut st = c.prepare("SELECT x FROM t ORDER BY x")?;
+            let rows = st.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+        .unwrap();
+    assert_eq!(
+        rows,
+        ["a", "c"],
+        "the failed job's insert is rolled back alone"
+    );
+}
+
+#[test]
+fn a_panicking_write_is_an_error_and_the_writer_goes_on() {
+    let (_d, s) = open();
+    let bad = s
+        .queue
+        .push(|_, _| -> rusqlite::Result<()> { panic!("boom") }, |v, _| v);
+    let err = bad.wait().unwrap_err();
+    assert!(err.to_string().contains("boom"), "{err}");
+    let c = s
+        .record_refresh(&FEED, refresh(&[item("a", "A", None)]), Utc::now())
+        .wait()
+        .unwrap();
+    assert_eq!(c.new, 1);
 }
