@@ -151,7 +151,7 @@ fn normalize(url: &str) -> String {
 
 /// The configured feeds as an OPML 2.0 document (the first tag as folder-less
 /// `category`, all tags in it).
-pub fn render(feeds: &[FeedConfig]) -> String {
+pub fn render(feeds: &[std::sync::Arc<FeedConfig>]) -> String {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")

@@ -11,6 +11,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::FutureExt;
@@ -125,35 +126,43 @@ pub struct Plan {
     /// Time zone the schedules are read in.
     pub tz: chrono_tz::Tz,
     /// The feeds and their initial due times.
-    pub feeds: Vec<(FeedConfig, DateTime<Utc>)>,
+    pub feeds: Vec<(Arc<FeedConfig>, DateTime<Utc>)>,
 }
 
 /// The scheduler's view of the feeds: which are configured and when each is due.
+/// Keyed by the feed's URL as one shared `Arc<str>` per feed: rescheduling a
+/// feed after each poll allocates nothing (with 10,000 feeds, small long-lived
+/// allocations made between polls' large short-lived ones fragment the heap).
 struct State {
     tz: chrono_tz::Tz,
-    feeds: HashMap<String, FeedConfig>,
-    due: HashMap<String, DateTime<Utc>>,
+    feeds: HashMap<Arc<str>, Arc<FeedConfig>>,
+    due: HashMap<Arc<str>, DateTime<Utc>>,
     // Min-heap with lazy deletion: an entry counts only if it equals `due[url]`.
-    queue: BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
-    running: HashSet<String>,
+    queue: BinaryHeap<Reverse<(DateTime<Utc>, Arc<str>)>>,
+    running: HashSet<Arc<str>>,
 }
 
 impl State {
-    fn set_due(&mut self, url: &str, t: DateTime<Utc>) {
-        self.due.insert(url.to_string(), t);
-        self.queue.push(Reverse((t, url.to_string())));
+    fn set_due(&mut self, url: &Arc<str>, t: DateTime<Utc>) {
+        self.due.insert(url.clone(), t);
+        self.queue.push(Reverse((t, url.clone())));
     }
 
     fn apply(&mut self, plan: Plan) {
         let old = std::mem::take(&mut self.feeds);
         self.tz = plan.tz;
-        self.due
-            .retain(|url, _| plan.feeds.iter().any(|(f, _)| f.url.as_str() == url));
+        let planned: HashSet<&str> = plan.feeds.iter().map(|(f, _)| f.url.as_str()).collect();
+        self.due.retain(|url, _| planned.contains(&**url));
+        self.feeds.reserve(plan.feeds.len());
         for (feed, initial) in plan.feeds {
-            let url = feed.url.to_string();
-            let unchanged = old
-                .get(&url)
-                .is_some_and(|o| o.schedule.normalized == feed.schedule.normalized);
+            // The key of a feed that stays is kept (queued entries share it).
+            let (url, unchanged) = match old.get_key_value(feed.url.as_str()) {
+                Some((url, o)) => (
+                    url.clone(),
+                    o.schedule.normalized == feed.schedule.normalized,
+                ),
+                None => (Arc::from(feed.url.as_str()), false),
+            };
             self.feeds.insert(url.clone(), feed);
             if !unchanged && !self.running.contains(&url) {
                 self.set_due(&url, initial);
@@ -162,7 +171,7 @@ impl State {
     }
 
     /// Pops the feeds due at `now` (skipping stale heap entries).
-    fn take_due(&mut self, now: DateTime<Utc>) -> Vec<FeedConfig> {
+    fn take_due(&mut self, now: DateTime<Utc>) -> Vec<(Arc<str>, Arc<FeedConfig>)> {
         let mut out = Vec::new();
         while let Some(Reverse((t, url))) = self.queue.peek().cloned() {
             if t > now {
@@ -172,16 +181,24 @@ impl State {
             if self.due.get(&url) == Some(&t) && !self.running.contains(&url) {
                 self.due.remove(&url);
                 if let Some(feed) = self.feeds.get(&url) {
+                    out.push((url.clone(), feed.clone()));
                     self.running.insert(url);
-                    out.push(feed.clone());
                 }
             }
         }
         out
     }
 
-    fn next_wake(&self) -> Option<DateTime<Utc>> {
-        self.due.values().min().copied()
+    /// The earliest due time: the heap's top, once stale entries are dropped
+    /// (not a scan of every feed, which ran after each of 10,000 polls).
+    fn next_wake(&mut self) -> Option<DateTime<Utc>> {
+        while let Some(Reverse((t, url))) = self.queue.peek() {
+            if self.due.get(url) == Some(t) {
+                return Some(*t);
+            }
+            self.queue.pop();
+        }
+        None
     }
 }
 
@@ -196,7 +213,7 @@ pub async fn run<F, Fut>(
     mut shutdown: watch::Receiver<bool>,
     grace: std::time::Duration,
 ) where
-    F: Fn(FeedConfig) -> Fut,
+    F: Fn(Arc<FeedConfig>) -> Fut,
     Fut: Future<Output = RefreshReport> + Send + 'static,
 {
     let mut state = State {
@@ -207,10 +224,10 @@ pub async fn run<F, Fut>(
         running: HashSet::new(),
     };
     state.apply(initial);
-    let mut running: JoinSet<(String, Option<Outcome>)> = JoinSet::new();
+    let mut running: JoinSet<(Arc<str>, Option<Outcome>)> = JoinSet::new();
     // Due feeds wait here; a refresh future is created only when a worker slot is
     // free, so memory stays flat however many feeds are due at once (a cold start).
-    let mut ready: VecDeque<FeedConfig> = VecDeque::new();
+    let mut ready: VecDeque<(Arc<str>, Arc<FeedConfig>)> = VecDeque::new();
     let mut updates_open = true;
     let mut paused_until: Option<DateTime<Utc>> = None;
     loop {
@@ -218,8 +235,9 @@ pub async fn run<F, Fut>(
             break;
         }
         while running.len() < concurrency.max(1) {
-            let Some(feed) = ready.pop_front() else { break };
-            let url = feed.url.to_string();
+            let Some((url, feed)) = ready.pop_front() else {
+                break;
+            };
             if !state.feeds.contains_key(&url) {
                 // Removed by a reload while it waited.
                 state.running.remove(&url);
@@ -400,19 +418,30 @@ mod tests {
         };
         state.apply(Plan {
             tz: chrono_tz::UTC,
-            feeds: vec![(a.clone(), at(11, 0, 0)), (b.clone(), at(11, 0, 0))],
+            feeds: vec![
+                (a.clone().into(), at(11, 0, 0)),
+                (b.clone().into(), at(11, 0, 0)),
+            ],
         });
         // Reload: a unchanged (its due time stays), b removed, c added.
         state.apply(Plan {
             tz: chrono_tz::UTC,
-            feeds: vec![(a.clone(), at(10, 0, 0)), (c.clone(), at(10, 30, 0))],
+            feeds: vec![
+                (a.clone().into(), at(10, 0, 0)),
+                (c.clone().into(), at(10, 30, 0)),
+            ],
         });
         assert_eq!(state.due.get(a.url.as_str()), Some(&at(11, 0, 0)));
         assert!(!state.due.contains_key(b.url.as_str()));
+        assert_eq!(
+            state.next_wake(),
+            Some(at(10, 30, 0)),
+            "c (10:30) is the earliest; b (removed) does not count"
+        );
         let due: Vec<String> = state
             .take_due(at(11, 0, 0))
             .iter()
-            .map(|f| f.url.to_string())
+            .map(|(url, _)| url.to_string())
             .collect();
         assert_eq!(
             due,
@@ -423,6 +452,7 @@ mod tests {
             state.take_due(at(12, 0, 0)).is_empty(),
             "running feeds are not started twice"
         );
+        assert_eq!(state.next_wake(), None, "nothing is due while both run");
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub struct Config {
     /// `[daemon]`.
     pub daemon: DaemonConfig,
     /// `[[feed]]`, in file order.
-    pub feeds: Vec<FeedConfig>,
+    /// Shared (`Arc`): the scheduler, reload and plans hold the same feed,
+    /// not copies (10,000 feeds are a few MB each copy).
+    pub feeds: Vec<std::sync::Arc<FeedConfig>>,
     /// `[[output]]`, in file order.
     pub outputs: Vec<OutputConfig>,
     /// `[terms]`: named term lists the filters refer to.
@@ -165,7 +167,10 @@ impl Config {
         &'a self,
         output: &'a OutputConfig,
     ) -> impl Iterator<Item = &'a FeedConfig> {
-        self.feeds.iter().filter(|f| output.from.includes(f))
+        self.feeds
+            .iter()
+            .map(|f| &**f)
+            .filter(|f| output.from.includes(f))
     }
 }
 

@@ -21,6 +21,7 @@ impl Store {
             Ok(ids)
         })?;
         self.shared.cache_ids(ids);
+        self.shared.reserve_versions(feeds.iter().map(|f| f.url));
         Ok(())
     }
 

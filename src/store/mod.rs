@@ -159,13 +159,25 @@ impl Shared {
     /// Records a change of a feed's items (or, with `output:NAME`, of an output's
     /// memberships), for [`Store::version_of`].
     fn bump(&self, key: &str) {
-        *self
-            .versions
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(key.to_string())
-            .or_default() += 1;
+        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        match versions.get_mut(key) {
+            Some(v) => *v += 1,
+            None => {
+                versions.insert(key.to_string(), 1);
+            }
+        }
         self.changes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Makes room for the counters of `feeds` up front, at start-up, rather
+    /// than one small allocation at a time between polls.
+    fn reserve_versions<'a>(&self, feeds: impl Iterator<Item = &'a str>) {
+        let mut versions = self.versions.lock().unwrap_or_else(|p| p.into_inner());
+        for url in feeds {
+            if !versions.contains_key(url) {
+                versions.insert(url.to_string(), 0);
+            }
+        }
     }
 
     fn cached_id(&self, url: &str) -> Option<i64> {
