@@ -182,15 +182,22 @@ for N in "${NS[@]}"; do
 done
 LAST_N=${NS[-1]}
 
-# ---- /healthz and /feeds/all.xml latency during the cold poll of `tidings run`
+# ---- the daemon: /healthz and /feeds/all.xml latency during the cold poll of
+# `tidings run`, and its peak RSS after that poll, at every N (the RSS target is
+# relative: 10,000 feeds within 1.5x of 1,000)
 if [ -z "${SKIP_HEALTH:-}" ]; then
-  HP=$(free_port)
-  HD=$WORK/health; tidings_conf "$HD" "$LAST_N" "$BEST_C" "*/30 * * * *" "127.0.0.1:$HP"
-  log "N=$LAST_N: tidings run, cold poll at start-up; probing /healthz and /feeds/all.xml"
-  "$BIN" run --config "$HD/tidings.toml" 2> "$HD/run.log" & pids+=($!)
-  python3 "$HERE/probe.py" "http://127.0.0.1:$HP" "$HD/run.log" "$LAST_N" | tee "$WORK/health.txt" >&2
-  awk '/VmHWM/{printf "tidings run after its cold poll: peak RSS (VmHWM) %.1f MB\n", $2/1024}' "/proc/${pids[-1]}/status" | tee -a "$WORK/health.txt" >&2
-  kill -INT "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true
+  : > "$WORK/health.txt"
+  for N in "${NS[@]}"; do
+    HP=$(free_port)
+    HD=$WORK/health.$N; tidings_conf "$HD" "$N" "$BEST_C" "*/30 * * * *" "127.0.0.1:$HP"
+    log "N=$N: tidings run, cold poll at start-up; probing /healthz and /feeds/all.xml"
+    "$BIN" run --config "$HD/tidings.toml" 2> "$HD/run.log" & pids+=($!)
+    { echo "N=$N:"; python3 "$HERE/probe.py" "http://127.0.0.1:$HP" "$HD/run.log" "$N"; } | tee -a "$WORK/health.txt" >&2
+    awk -v n="$N" '/VmHWM/{printf "  tidings run after its cold poll: peak RSS (VmHWM) %.1f MB\n", $2/1024; print n, $2 > "/dev/stderr"}' \
+      "/proc/${pids[-1]}/status" 2>> "$WORK/rss.txt" | tee -a "$WORK/health.txt" >&2
+    kill -INT "${pids[-1]}" 2>/dev/null || true; wait "${pids[-1]}" 2>/dev/null || true
+  done
+  awk 'NR==1{n0=$1; r0=$2} NR>1{printf "daemon peak RSS, %d feeds / %d feeds: %.2fx\n", $1, n0, $2/r0}' "$WORK/rss.txt" | tee -a "$WORK/health.txt" >&2
 fi
 
 # ---- 100-item output, uncached, with ~1,000,000 items -------------------------
@@ -216,5 +223,5 @@ echo
 echo "feeds: nginx $( "$NGINX" -v 2>&1 | sed 's/.*: //') on 127.0.0.1; tidings $(git -C "$ROOT" rev-parse --short HEAD); $(newsboat --version | head -1 | cut -d' ' -f1-2); $(nproc) cores"
 cat "$WORK"/gen.* | sed 's/^/generated: /'
 python3 "$HERE/table.py" "$RESULTS" "$BEST_C" "${BEST_T:-}"
-[ -f "$WORK/health.txt" ] && { echo; echo "during the cold $LAST_N-feed poll of tidings run (concurrency $BEST_C):"; cat "$WORK/health.txt"; }
+[ -f "$WORK/health.txt" ] && { echo; echo "during the cold poll of tidings run (concurrency $BEST_C):"; cat "$WORK/health.txt"; }
 if [ -f "$WORK/serve.txt" ]; then echo; cat "$WORK/serve.txt"; fi
