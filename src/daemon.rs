@@ -61,6 +61,7 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         pages,
         sites: Arc::new(std::sync::RwLock::new(Arc::new(config.sites.clone()))),
         metrics: Arc::new(Metrics::default()),
+        cpu: pipeline::cpu_slots(),
     };
     sync_memberships(&ctx, config).await?;
     Ok(ctx)

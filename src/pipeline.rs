@@ -42,6 +42,17 @@ pub struct Context {
     pub sites: Arc<RwLock<Arc<Vec<SiteRule>>>>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// One permit per core for the CPU-bound stages (parse + normalize +
+    /// filters, article extraction). Fetches run `concurrency` at a time, but
+    /// 64 parses on 2 cores only share them out slower, hold 64 documents'
+    /// working memory at once and starve the threads that serve requests.
+    pub cpu: Arc<tokio::sync::Semaphore>,
+}
+
+/// Permits for [`Context::cpu`]: the cores this process may use.
+pub fn cpu_slots() -> Arc<tokio::sync::Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    Arc::new(tokio::sync::Semaphore::new(cores))
 }
 
 /// Articles fetched per feed refresh, at most (the rest wait for the next poll).
@@ -228,7 +239,9 @@ async fn run(
     let filters = ctx.filters.current();
     let feed_config = feed.clone();
     let full_text = feed.full_text;
+    let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
     let (parsed, items, (names, matches), ttl) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let parsed = parse::feed(
             &body.bytes,
             &body.final_url,
@@ -393,7 +406,9 @@ async fn article_for(
         .clone()
         .or_else(|| item.summary.clone())
         .unwrap_or_default();
+    let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let html = extract::decode_html(&page.bytes, page.content_type.as_deref());
         let article = extract::article(&html, &page.final_url, &sites).map_err(|e| format!("failed: {e}"))?;
         let feed_chars = html_to_text(&feed_html).chars().count();
