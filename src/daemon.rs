@@ -70,7 +70,13 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
 /// Polls every feed once, at most `concurrency` at a time; reports in config order.
 pub async fn once(config: &Config) -> anyhow::Result<Vec<RefreshReport>> {
     let ctx = context(config).await?;
-    Ok(once_with(&ctx, config).await)
+    let reports = once_with(&ctx, config).await;
+    // Leave the database file complete on its own (the WAL can hold ~40 MB).
+    let store = ctx.store.clone();
+    if let Err(e) = store::blocking(move || store.checkpoint()).await {
+        warn!(error = %e, "WAL checkpoint failed (the next start replays it)");
+    }
+    Ok(reports)
 }
 
 /// [`once`] with an existing context (its store's change counter then tells a

