@@ -147,7 +147,7 @@ async fn register(store: &Store, config: &Config) -> anyhow::Result<()> {
         .collect();
     let outputs: Vec<(String, Vec<String>)> = publish::outputs_of(config)
         .into_iter()
-        .map(|o| (o.name, o.feed_urls))
+        .map(|o| (o.name, o.feed_urls.to_vec()))
         .collect();
     let (s, limit) = (store.clone(), config.daemon.max_database_mb);
     store::blocking(move || {

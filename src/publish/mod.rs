@@ -41,8 +41,9 @@ pub struct OutputSpec {
     pub title: String,
     /// Channel description.
     pub description: String,
-    /// Configured URLs of the feeds it draws from.
-    pub feed_urls: Vec<String>,
+    /// Configured URLs of the feeds it draws from. Shared: a render clones the
+    /// spec, and an output over 10,000 feeds would copy 10,000 strings each time.
+    pub feed_urls: Arc<[String]>,
     /// Newest items served.
     pub limit: usize,
     /// Access token of a private output.
