@@ -167,19 +167,12 @@ async fn register(store: &Store, config: &Config) -> anyhow::Result<()> {
 async fn plan(store: &Store, config: &Config) -> anyhow::Result<scheduler::Plan> {
     let now = Utc::now();
     let tz = config.daemon.timezone;
-    // The feeds are registered (`register`); read all their states in one call.
-    let (s, urls): (Store, Vec<String>) = (
-        store.clone(),
-        config.feeds.iter().map(|f| f.url.to_string()).collect(),
-    );
-    let states = store::blocking(move || {
-        urls.iter()
-            .map(|url| s.feed_state(url))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .await?;
+    // The feeds are registered (`register`); read all their states in one query.
+    let s = store.clone();
+    let mut states = store::blocking(move || s.poll_states()).await?;
     let mut feeds = Vec::with_capacity(config.feeds.len());
-    for (feed, last) in config.feeds.iter().zip(states) {
+    for feed in &config.feeds {
+        let last = states.remove(feed.url.as_str()).unwrap_or_default();
         if last.gone {
             warn!(feed = %feed.name, url = %feed.url, "feed answered 410 Gone earlier; not polled (remove it from the config)");
             continue;

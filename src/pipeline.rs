@@ -199,7 +199,7 @@ async fn run(
     let store = ctx.store.clone();
     let state = {
         let url = url.clone();
-        store::blocking(move || store.feed_state(&url))
+        store::blocking(move || store.poll_state(&url))
             .await
             .map_err(|e| Failure::new(None, e))?
     };

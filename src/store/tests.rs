@@ -93,6 +93,15 @@ fn failure_keeps_items_and_counts() {
     assert_eq!(st.consecutive_failures, 2);
     assert_eq!(st.last_error.as_deref(), Some("refused"));
     assert_eq!(st.items, 1);
+    // The poll's and the planner's reads: the same state, items not counted.
+    let all = s.poll_states().unwrap();
+    assert_eq!(all.len(), 1);
+    for p in [&all[FEED.url], &s.poll_state(FEED.url).unwrap()] {
+        assert_eq!(p.consecutive_failures, 2);
+        assert_eq!(p.last_error.as_deref(), Some("refused"));
+        assert_eq!(p.last_poll.map(|t| t.timestamp()), Some(now.timestamp()));
+        assert_eq!(p.items, 0);
+    }
     s.record_not_modified(&FEED, 304, None, None, now)
         .wait()
         .unwrap();
