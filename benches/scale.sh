@@ -12,7 +12,7 @@
 # Then, on a database grown to ~1,000,000 items (rows copied with sqlite3 into
 # the schema tidings created): the uncached time of a 100-item /feeds/all.xml
 # after `tidings run` starts, and the query plan of Store::items_of. And the
-# /healthz (and /feeds/all.xml) latency during the cold N-feed poll of
+# /healthz, /feeds/all.xml and /feeds/one.xml latency during the cold N-feed poll of
 # `tidings run`.
 #
 # Rerun: benches/scale.sh [N...]
@@ -111,6 +111,13 @@ feeds_per_host = $c
 name = "all"
 limit = 100
 
+# One feed's output: changes once, when that feed is polled, then is served
+# from the render cache while the others are polled (the "cached outputs").
+[[output]]
+name = "one"
+limit = 100
+from = { feeds = ["http://127.0.0.1:$PORT/$n/f/00000.xml"] }
+
 TOML
     for ((i = 0; i < n; i++)); do printf '[[feed]]\nurl = "http://127.0.0.1:%s/%s/f/%05d.xml"\n' "$PORT" "$n" "$i"; done
   } > "$dir/tidings.toml"
@@ -182,7 +189,7 @@ for N in "${NS[@]}"; do
 done
 LAST_N=${NS[-1]}
 
-# ---- the daemon: /healthz and /feeds/all.xml latency during the cold poll of
+# ---- the daemon: /healthz and output latency during the cold poll of
 # `tidings run`, and its peak RSS after that poll, at every N (the RSS target is
 # relative: 10,000 feeds within 1.5x of 1,000)
 if [ -z "${SKIP_HEALTH:-}" ]; then
@@ -190,7 +197,7 @@ if [ -z "${SKIP_HEALTH:-}" ]; then
   for N in "${NS[@]}"; do
     HP=$(free_port)
     HD=$WORK/health.$N; tidings_conf "$HD" "$N" "$BEST_C" "*/30 * * * *" "127.0.0.1:$HP"
-    log "N=$N: tidings run, cold poll at start-up; probing /healthz and /feeds/all.xml"
+    log "N=$N: tidings run, cold poll at start-up; probing /healthz, /feeds/all.xml and /feeds/one.xml"
     "$BIN" run --config "$HD/tidings.toml" 2> "$HD/run.log" & pids+=($!)
     { echo "N=$N:"; python3 "$HERE/probe.py" "http://127.0.0.1:$HP" "$HD/run.log" "$N"; } | tee -a "$WORK/health.txt" >&2
     awk -v n="$N" '/VmHWM/{printf "  tidings run after its cold poll: peak RSS (VmHWM) %.1f MB\n", $2/1024; print n, $2 > "/dev/stderr"}' \

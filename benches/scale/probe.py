@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """probe.py BASE_URL RUN_LOG N: while `tidings run` does its start-up poll of N feeds,
-GET /healthz and /feeds/all.xml in turn (a new connection each, ~10 ms apart) until
-the log shows N finished polls; prints latency percentiles per path."""
+GET /healthz, /feeds/all.xml (all feeds: re-rendered whenever items arrive, so nearly
+every request during the poll) and /feeds/one.xml (one feed's output: from the render
+cache once that feed is polled) in turn, a new connection each, ~10 ms apart, until the
+log shows N finished polls; prints latency percentiles per path."""
 import http.client, sys, time, urllib.parse
 base, logf, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 u = urllib.parse.urlparse(base)
@@ -18,10 +20,11 @@ while True:
         if time.time() - start > 60: sys.exit("tidings did not start")
         time.sleep(0.02)
 up = time.time()
-lat = {"/healthz": [], "/feeds/all.xml": []}
+lat = {"/healthz": [], "/feeds/all.xml": [], "/feeds/one.xml": []}
+paths = list(lat)
 bad = 0; done = 0; pos = 0; i = 0
 while done < n and time.time() - up < 1800:
-    path = "/healthz" if i % 2 == 0 else "/feeds/all.xml"; i += 1
+    path = paths[i % len(paths)]; i += 1
     status, ms = get(path)
     bad += status != 200
     lat[path].append(ms)
