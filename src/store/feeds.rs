@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::items::upsert_items;
