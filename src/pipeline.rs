@@ -60,7 +60,7 @@ const ARTICLES_PER_REFRESH: usize = 20;
 
 /// Polls one feed and stores what it brings. Never fails: the outcome, including
 /// any error, is in the report (and in the feed's stored state).
-pub async fn refresh(ctx: &Context, feed: &FeedConfig) -> RefreshReport {
+pub async fn refresh(ctx: &Context, feed: &Arc<FeedConfig>) -> RefreshReport {
     let span = info_span!("refresh", feed = %feed.name, url = %feed.url);
     async {
         let started = Instant::now();
@@ -192,7 +192,7 @@ impl Failure {
 
 async fn run(
     ctx: &Context,
-    feed: &FeedConfig,
+    feed: &Arc<FeedConfig>,
 ) -> Result<(RefreshResult, Option<DateTime<Utc>>), Failure> {
     let url = feed.url.to_string();
     let name = feed.name.clone();
@@ -237,7 +237,7 @@ async fn run(
     let max_items = ctx.max_items_per_feed;
     let max_bytes = ctx.max_feed_bytes;
     let filters = ctx.filters.current();
-    let feed_config = feed.clone();
+    let feed_config = Arc::clone(feed);
     let full_text = feed.full_text;
     let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
     let (parsed, items, (names, matches), ttl) = tokio::task::spawn_blocking(move || {
