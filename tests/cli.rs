@@ -1,22 +1,16 @@
 //! The command line as a user meets it.
 
-use std::process::Command;
-
 use crate::support::*;
 
-fn tidings(args: &[&str], config: &std::path::Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(args)
-        .arg("--config")
-        .arg(config)
-        .output()
-        .unwrap()
+fn with_config(args: &[&str], config: &std::path::Path) -> std::process::Output {
+    let config = config.to_str().unwrap();
+    tidings(&[args, &["--config", config]].concat())
 }
 
 #[test]
 fn check_reports_every_problem_with_file_line_column() {
     let t = write_config("[daemon]\nlisten = \"127.0.0.1:8080\"\nschedul = \"*/5 * * * *\"\n");
-    let out = tidings(&["check"], &t.path);
+    let out = with_config(&["check"], &t.path);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -30,7 +24,7 @@ fn check_reports_every_problem_with_file_line_column() {
     let t = write_config(
         "[daemon]\nschedule = \"0 9 * * 9\"\n[[feed]]\nurl = \"not a url\"\n[[output]]\nname = \"x\"\nfrom = { tags = [\"nope\"] }\n",
     );
-    let out = tidings(&["check"], &t.path);
+    let out = with_config(&["check"], &t.path);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     let file = t.path.display().to_string();
@@ -49,8 +43,8 @@ fn check_reports_every_problem_with_file_line_column() {
 #[test]
 fn run_refuses_an_invalid_config_with_the_same_messages() {
     let t = write_config("[daemon]\nlisten = \"nowhere\"\n");
-    let check = tidings(&["check"], &t.path);
-    let run = tidings(&["run"], &t.path);
+    let check = with_config(&["check"], &t.path);
+    let run = with_config(&["run"], &t.path);
     assert_eq!(run.status.code(), Some(1));
     let check_err = String::from_utf8_lossy(&check.stderr);
     let run_err = String::from_utf8_lossy(&run.stderr);
@@ -64,7 +58,7 @@ fn run_refuses_an_invalid_config_with_the_same_messages() {
 #[test]
 fn check_accepts_a_valid_config() {
     let t = write_config("[[feed]]\nurl = \"https://a.example/rss\"\n[[output]]\nname = \"all\"\n");
-    let out = tidings(&["check"], &t.path);
+    let out = with_config(&["check"], &t.path);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -86,7 +80,7 @@ fn the_shipped_config_is_valid() {
         .expect("the example output");
     assert!(config.feeds_of(out).count() >= 5);
     assert!(config.outputs.iter().any(|o| o.name == "all"));
-    let out = tidings(&["check"], &path);
+    let out = with_config(&["check"], &path);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -104,7 +98,7 @@ async fn once_prints_a_summary_and_fails_only_for_config_or_database() {
         server.url("gone.xml")
     ));
     let path = t.path.clone();
-    let out = tokio::task::spawn_blocking(move || tidings(&["once"], &path))
+    let out = tokio::task::spawn_blocking(move || with_config(&["once"], &path))
         .await
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -131,7 +125,7 @@ async fn once_prints_a_summary_and_fails_only_for_config_or_database() {
 
     // An unusable database is a failing run.
     let bad = write_config("[daemon]\ndatabase = \"/proc/tidings-cannot-write-here/t.db\"\n");
-    let out = tokio::task::spawn_blocking(move || tidings(&["once"], &bad.path))
+    let out = tokio::task::spawn_blocking(move || with_config(&["once"], &bad.path))
         .await
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -1,8 +1,6 @@
 //! Filtered outputs: rules stored at ingest, re-evaluated when they change,
 //! explained, tested on JSON lines, and the shipped example measured.
 
-use std::process::Command;
-
 use crate::support::*;
 
 const TERMS: &str = r#"
@@ -108,17 +106,15 @@ async fn explain_names_the_clauses_and_words_that_matched() {
     let ctx = tidings::daemon::context(&config).await.unwrap();
     tidings::daemon::once_with(&ctx, &config).await;
     let link = server.url("news/1001");
-    let path = t.path.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_tidings"))
-            .args(["explain", "--output", "diplomacy", "--config"])
-            .arg(&path)
-            .arg(&link)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = tidings_async(&[
+        "explain",
+        "--output",
+        "diplomacy",
+        "--config",
+        t.path.to_str().unwrap(),
+        &link,
+    ])
+    .await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -131,12 +127,14 @@ async fn explain_names_the_clauses_and_words_that_matched() {
         "the matched words are shown:\n{text}"
     );
 
-    let out = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(["explain", "--output", "diplomacy", "--config"])
-        .arg(&t.path)
-        .arg("https://nowhere.example/x")
-        .output()
-        .unwrap();
+    let out = tidings(&[
+        "explain",
+        "--output",
+        "diplomacy",
+        "--config",
+        t.path.to_str().unwrap(),
+        "https://nowhere.example/x",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no stored item"));
 }
@@ -146,11 +144,7 @@ fn a_mistake_in_a_rule_is_placed_inside_the_rule() {
     let t = write_config(&format!(
         "[[feed]]\nurl = \"https://a.example/rss\"\n[[output]]\nname = \"o\"\nfilter = '''\nany(@places) and\n  title:(summit or @nope)\n'''\n{TERMS}"
     ));
-    let out = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(["check", "--config"])
-        .arg(&t.path)
-        .output()
-        .unwrap();
+    let out = tidings(&["check", "--config", t.path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -179,13 +173,16 @@ fn the_shipped_example_filter_meets_its_targets_on_filter_dev() {
         items.exists(),
         "this test needs ../shared/filter-dev/items.jsonl (the shared folder beside the repository)"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(["filter", "--output", "northeast-asia-diplomacy", "--config"])
-        .arg(root.join("config/tidings.toml"))
-        .arg("--jsonl")
-        .arg(&items)
-        .output()
-        .unwrap();
+    let config = root.join("config/tidings.toml");
+    let out = tidings(&[
+        "filter",
+        "--output",
+        "northeast-asia-diplomacy",
+        "--config",
+        config.to_str().unwrap(),
+        "--jsonl",
+        items.to_str().unwrap(),
+    ]);
     assert!(
         out.status.success(),
         "{}",

@@ -4,13 +4,6 @@ use std::process::Command;
 
 use crate::support::*;
 
-fn tidings(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_tidings"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 #[tokio::test]
 async fn retention_keeps_the_newest_and_does_not_reimport_pruned_items() {
     let server = FeedServer::with_fixtures(&[("f.xml", "feeds/korea-rss2.xml")]).await;
@@ -62,17 +55,13 @@ async fn backup_makes_a_consistent_copy_while_the_daemon_runs() {
     let daemon = Daemon::start(&t.path);
     assert!(eventually(|| async { served_count(port, "all").await == Some(4) }).await);
     let dest = t.dir.path().join("backup.db");
-    let (path, d) = (t.path.clone(), dest.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_tidings"))
-            .args(["backup", "--config"])
-            .arg(&path)
-            .arg(&d)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = tidings_async(&[
+        "backup",
+        "--config",
+        t.path.to_str().unwrap(),
+        dest.to_str().unwrap(),
+    ])
+    .await;
     assert!(
         out.status.success(),
         "{}",
@@ -357,17 +346,14 @@ async fn import_opml_can_validate_feeds_first() {
     let t = write_config("[daemon]\n");
     let file = t.dir.path().join("in.opml");
     std::fs::write(&file, opml).unwrap();
-    let (config, f) = (t.path.clone(), file.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_tidings"))
-            .args(["import-opml", "--validate", "--config"])
-            .arg(&config)
-            .arg(&f)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
+    let out = tidings_async(&[
+        "import-opml",
+        "--validate",
+        "--config",
+        t.path.to_str().unwrap(),
+        file.to_str().unwrap(),
+    ])
+    .await;
     assert!(
         out.status.success(),
         "{}",

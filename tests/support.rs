@@ -291,6 +291,23 @@ pub fn client() -> reqwest::Client {
 }
 
 /// A port nobody listens on right now (bound, then released).
+/// Runs the tidings binary with `args` and waits for its output.
+pub fn tidings<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// [`tidings`] from an async test: run on the blocking pool, so servers the
+/// test started on this runtime keep answering the binary.
+pub async fn tidings_async<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    let args: Vec<std::ffi::OsString> = args.iter().map(|a| a.as_ref().to_owned()).collect();
+    tokio::task::spawn_blocking(move || tidings(&args))
+        .await
+        .unwrap()
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
