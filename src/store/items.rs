@@ -1,10 +1,10 @@
 //! Items: insert/update a document's items, read outputs, full text, retention.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use super::{Refresh, Store, StoreError, from_unix, unix};
-use crate::model::{StoreCounts, StoredItem};
+use crate::model::{NewItem, StoreCounts, StoredItem};
 use crate::normalize::public_id;
 
 /// Above this many feeds, an output walks the time index instead of each feed's.
@@ -278,19 +278,22 @@ pub(super) fn upsert_items(
         "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, content, author,
              categories, published, updated, first_seen, modified, sort_time, content_hash,
              canonical_link, enclosures, extraction)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17, ?18)",
+         VALUES (:feed_id, :key, :uid, :guid, :link, :title, :summary, :content, :author,
+             :categories, :published, :updated, :modified, :modified, :sort_time, :content_hash,
+             :canonical_link, :enclosures, :extraction)",
     )?;
     let mut update = tx.prepare_cached(
-        "UPDATE items SET guid = ?2, link = ?3, title = ?4, summary = ?5, content = ?6,
-             author = ?7, categories = ?8, published = ?9, updated = ?10, modified = ?11,
-             sort_time = ?12, content_hash = ?13, canonical_link = ?14, enclosures = ?15,
-             extraction = CASE WHEN ?16 AND ?3 IS NOT NULL AND (extracted_link IS NULL OR extracted_link <> ?3)
+        "UPDATE items SET guid = :guid, link = :link, title = :title, summary = :summary,
+             content = :content, author = :author, categories = :categories,
+             published = :published, updated = :updated, modified = :modified,
+             sort_time = :sort_time, content_hash = :content_hash,
+             canonical_link = :canonical_link, enclosures = :enclosures,
+             extraction = CASE WHEN :full_text AND :link IS NOT NULL
+                                   AND (extracted_link IS NULL OR extracted_link <> :link)
                                THEN 'pending' ELSE extraction END
-         WHERE id = ?1",
+         WHERE id = :id",
     )?;
     for (index, item) in items.iter().enumerate() {
-        let categories = serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into());
-        let enclosures = serde_json::to_string(&item.enclosures).unwrap_or_else(|_| "[]".into());
         if tombstoned.exists(params![feed_id, item.key])? {
             // Pruned by retention while the source still lists it: stays pruned.
             counts.unchanged += 1;
@@ -303,59 +306,85 @@ pub(super) fn upsert_items(
             .optional()?;
         match found {
             None => {
-                insert.execute(params![
-                    feed_id,
-                    item.key,
-                    public_id(feed_url, &item.key),
-                    item.guid,
-                    item.link,
-                    item.title,
-                    item.summary,
-                    item.content,
-                    item.author,
-                    categories,
-                    item.published.map(unix),
-                    item.updated.map(unix),
-                    now,
-                    sort_time(item.published, now),
-                    item.content_hash,
-                    item.canonical_link,
-                    enclosures,
-                    if refresh.full_text && item.link.is_some() {
-                        "pending"
-                    } else {
-                        "off"
-                    },
-                ])?;
+                let columns = Columns::of(item, now, sort_time(item.published, now));
+                let uid = public_id(feed_url, &item.key);
+                let extraction = if refresh.full_text && item.link.is_some() {
+                    "pending"
+                } else {
+                    "off"
+                };
+                let mut params = columns.params();
+                params.extend([
+                    (":feed_id", &feed_id as &dyn ToSql),
+                    (":key", &item.key),
+                    (":uid", &uid),
+                    (":extraction", &extraction),
+                ]);
+                insert.execute(&*params)?;
                 memberships(tx.last_insert_rowid(), index)?;
                 counts.new += 1;
             }
             Some((_, hash, _)) if hash == item.content_hash => counts.unchanged += 1,
             Some((id, _, first_seen)) => {
-                update.execute(params![
-                    id,
-                    item.guid,
-                    item.link,
-                    item.title,
-                    item.summary,
-                    item.content,
-                    item.author,
-                    categories,
-                    item.published.map(unix),
-                    item.updated.map(unix),
-                    now,
-                    sort_time(item.published, first_seen),
-                    item.content_hash,
-                    item.canonical_link,
-                    enclosures,
-                    refresh.full_text,
-                ])?;
+                let columns = Columns::of(item, now, sort_time(item.published, first_seen));
+                let mut params = columns.params();
+                params.extend([
+                    (":id", &id as &dyn ToSql),
+                    (":full_text", &refresh.full_text),
+                ]);
+                update.execute(&*params)?;
                 memberships(id, index)?;
                 counts.updated += 1;
             }
         }
     }
     Ok(counts)
+}
+
+/// The item columns an insert and an update both write, bound by name. Built
+/// only for new and changed items (unchanged ones are the common case).
+struct Columns<'a> {
+    item: &'a NewItem,
+    categories: String,
+    enclosures: String,
+    published: Option<i64>,
+    updated: Option<i64>,
+    modified: i64,
+    sort_time: i64,
+}
+
+impl<'a> Columns<'a> {
+    fn of(item: &'a NewItem, modified: i64, sort_time: i64) -> Columns<'a> {
+        Columns {
+            item,
+            categories: serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into()),
+            enclosures: serde_json::to_string(&item.enclosures).unwrap_or_else(|_| "[]".into()),
+            published: item.published.map(unix),
+            updated: item.updated.map(unix),
+            modified,
+            sort_time,
+        }
+    }
+
+    fn params(&self) -> Vec<(&'static str, &dyn ToSql)> {
+        let i = self.item;
+        vec![
+            (":guid", &i.guid),
+            (":link", &i.link),
+            (":title", &i.title),
+            (":summary", &i.summary),
+            (":content", &i.content),
+            (":author", &i.author),
+            (":categories", &self.categories),
+            (":published", &self.published),
+            (":updated", &self.updated),
+            (":modified", &self.modified),
+            (":sort_time", &self.sort_time),
+            (":content_hash", &i.content_hash),
+            (":canonical_link", &i.canonical_link),
+            (":enclosures", &self.enclosures),
+        ]
+    }
 }
 
 /// Writes an item's membership of each filtered output in `filters`: in for
