@@ -464,6 +464,7 @@ fn with_config(path: &std::path::Path, f: impl FnOnce(Config) -> anyhow::Result<
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(crate::pipeline::blocking_threads())
         .build()?)
 }
 

@@ -30,6 +30,42 @@ pub const USER_AGENT: &str = concat!(
     " (feed aggregator; +https://crates.io/crates/tidings)"
 );
 
+/// DNS lookups that run at once, across both clients.
+pub const LOOKUPS: usize = 4;
+
+static LOOKING_UP: Semaphore = Semaphore::const_new(LOOKUPS);
+
+/// Resolves `host` with the system resolver (port 0: the client sets it).
+///
+/// `getaddrinfo` blocks a thread of the blocking pool for as long as it takes,
+/// seconds per name when a resolver is down. The pool is bounded (see
+/// `pipeline::blocking_threads`) and shared with the store, so lookups are
+/// bounded apart from it: at most [`LOOKUPS`] at once, each slot held until
+/// `getaddrinfo` returns even when the request gave up on it.
+pub(crate) async fn lookup(host: &str) -> std::io::Result<Vec<std::net::SocketAddr>> {
+    let slot = LOOKING_UP.acquire().await.map_err(std::io::Error::other)?;
+    let host = host.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), 0)).map(Iterator::collect)
+    })
+    .await
+    .map_err(std::io::Error::other)?
+}
+
+/// The feed client's resolver: the system's, through [`lookup`].
+struct System;
+
+impl reqwest::dns::Resolve for System {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs = lookup(&host).await?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 /// Limits of the client.
 #[derive(Debug, Clone)]
 pub struct FetchSettings {
@@ -129,6 +165,7 @@ impl Fetcher {
             .user_agent(USER_AGENT)
             .timeout(settings.timeout)
             .connect_timeout(settings.connect_timeout)
+            .dns_resolver(System)
             // Redirects are followed by hand in `fetch` (to tell 301/308 from 302/307).
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -42,7 +42,7 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-/// Resolves with the system resolver, then drops non-public addresses; a name
+/// Resolves with the system resolver ([`super::lookup`]), then drops non-public addresses; a name
 /// with only non-public addresses is an error naming them.
 struct PublicOnly;
 
@@ -50,8 +50,7 @@ impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_string();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = super::lookup(&host).await?;
             let public: Vec<SocketAddr> = addrs
                 .iter()
                 .copied()
@@ -112,7 +111,9 @@ impl PageFetcher {
             .timeout(settings.timeout)
             .connect_timeout(settings.connect_timeout);
         if allow_private {
-            builder = builder.redirect(reqwest::redirect::Policy::limited(10));
+            builder = builder
+                .dns_resolver(super::System)
+                .redirect(reqwest::redirect::Policy::limited(10));
         } else {
             builder = builder
                 .dns_resolver(PublicOnly)

@@ -294,3 +294,49 @@ fn a_panicking_write_is_an_error_and_the_writer_goes_on() {
         .unwrap();
     assert_eq!(c.new, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_slots_store_calls_run_at_once() {
+    use std::sync::atomic::AtomicUsize;
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let calls: Vec<_> = (0..SLOTS * 3)
+        .map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            tokio::spawn(blocking(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            }))
+        })
+        .collect();
+    // A caller that gives up does not free its slot while its call still runs.
+    let gave_up = tokio::time::timeout(
+        std::time::Duration::from_millis(1),
+        blocking({
+            let (running, most) = (running.clone(), most.clone());
+            move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            }
+        }),
+    )
+    .await;
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert!(
+        gave_up.is_err(),
+        "the call should still have been waiting or running"
+    );
+    let most = most.load(Ordering::SeqCst);
+    assert!(
+        (1..=SLOTS).contains(&most),
+        "{most} store calls ran at once"
+    );
+}
