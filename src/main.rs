@@ -26,8 +26,7 @@ fn tune_malloc() {
     if tunables {
         return;
     }
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let arenas = libc::c_int::try_from(cores * 2).unwrap_or(libc::c_int::MAX);
+    let arenas = libc::c_int::try_from(tidings::pipeline::cores() * 2).unwrap_or(libc::c_int::MAX);
     // SAFETY: mallopt only changes malloc's parameters; it runs first thing in
     // main, before any other thread exists. A setting it rejects stays glibc's
     // default, which is harmless.

@@ -49,10 +49,14 @@ pub struct Context {
     pub cpu: Arc<tokio::sync::Semaphore>,
 }
 
-/// Permits for [`Context::cpu`]: the cores this process may use.
+/// The cores this process may use (its CPU affinity and quota), at least 1.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Permits for [`Context::cpu`]: one per core.
 pub fn cpu_slots() -> Arc<tokio::sync::Semaphore> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    Arc::new(tokio::sync::Semaphore::new(cores))
+    Arc::new(tokio::sync::Semaphore::new(cores()))
 }
 
 /// Threads of tokio's blocking pool (default: 512). Each kind of blocking work
@@ -64,8 +68,7 @@ pub fn cpu_slots() -> Arc<tokio::sync::Semaphore> {
 /// each keeps its stack and a malloc arena of its own (a 10,000-feed poll
 /// peaked at 93 MB; 89 MB with this 16-thread pool on 2 cores, 84 MB with 10).
 pub fn blocking_threads() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    store::SLOTS + cores + crate::fetch::LOOKUPS + 2
+    store::SLOTS + cores() + crate::fetch::LOOKUPS + 2
 }
 
 /// Articles fetched per feed refresh, at most (the rest wait for the next poll).

@@ -42,8 +42,9 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
-/// Resolves with the system resolver ([`super::lookup`]), then drops non-public addresses; a name
-/// with only non-public addresses is an error naming them.
+/// Resolves with the system resolver ([`super::lookup`]), then drops
+/// non-public addresses; a name with only non-public addresses is an error
+/// naming them.
 struct PublicOnly;
 
 impl Resolve for PublicOnly {
