@@ -180,7 +180,7 @@ async fn plan(store: &Store, config: &Config) -> anyhow::Result<scheduler::Plan>
         let due = scheduler::initial_due(feed, tz, last.last_poll, now);
         let due = match last.not_before {
             Some(floor) if floor > due => {
-                scheduler::next_after_refresh(feed, tz, now, Some(floor), 0)
+                scheduler::next_after_refresh(feed, tz, now, Some(floor), 0, false)
             }
             _ => due,
         };

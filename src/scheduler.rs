@@ -5,7 +5,9 @@
 //! thousand feeds on `*/15` do not all fire in the same second. A feed whose
 //! scheduled poll was missed while the daemon was down is polled at start-up.
 //! A feed is never refreshed twice at once: its next time is computed when its
-//! refresh finishes.
+//! refresh finishes. A poll that brought the feed up to date covers the fire
+//! time before it: a feed polled at start-up 20 s after a fire time whose
+//! offset is 60 s is not polled again 40 s later.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -34,10 +36,15 @@ pub fn initial_due(
     now: DateTime<Utc>,
 ) -> DateTime<Utc> {
     let Some(last) = last_poll else { return now };
-    match fire_after(&feed.schedule, tz, last) {
-        Some(t) if t + chrono::Duration::seconds(spread(feed)) > now => next_due(feed, tz, now),
+    match slot_after(feed, tz, last) {
+        Some(t) if t > now => t,
         _ => now,
     }
+}
+
+/// The poll time of the first fire time strictly after `t` (fire time + offset).
+fn slot_after(feed: &FeedConfig, tz: chrono_tz::Tz, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    fire_after(&feed.schedule, tz, t).map(|f| f + chrono::Duration::seconds(spread(feed)))
 }
 
 /// The next poll time strictly after `after`, offset by the feed's spread.
@@ -83,20 +90,28 @@ pub fn backoff(feed: &FeedConfig, failures: u32) -> chrono::Duration {
     chrono::Duration::seconds(interval.saturating_mul(factor)).min(MAX_BACKOFF)
 }
 
-/// When to poll next after a refresh: the schedule, but not before the server's
-/// floor (Retry-After, cache headers, `<ttl>`) or the back-off.
+/// When to poll next after a refresh at `now`: the schedule, but not before the
+/// server's floor (Retry-After, cache headers, `<ttl>`) or the back-off. A
+/// refresh that brought the feed up to date (`covered`: stored or not
+/// modified) counts for the fire times up to `now`, so the next poll belongs to
+/// a later one; after a failure or a deferral the next slot is a retry.
 pub fn next_after_refresh(
     feed: &FeedConfig,
     tz: chrono_tz::Tz,
     now: DateTime<Utc>,
     not_before: Option<DateTime<Utc>>,
     failures: u32,
+    covered: bool,
 ) -> DateTime<Utc> {
     let mut earliest = now + backoff(feed, failures);
     if let Some(t) = not_before {
         earliest = earliest.max(t);
     }
-    next_due(feed, tz, earliest)
+    let due = next_due(feed, tz, earliest);
+    match slot_after(feed, tz, now) {
+        Some(slot) if covered => due.max(slot),
+        _ => due,
+    }
 }
 
 /// A per-feed offset in seconds: stable (derived from the URL), at most a fifth of
@@ -113,9 +128,44 @@ pub fn spread(feed: &FeedConfig) -> i64 {
     i64::from_str_radix(&h[..8], 16).unwrap_or(0) % cap
 }
 
-/// What the scheduler needs from a finished refresh: the server's floor on the
-/// next poll, failures in a row, and whether the feed is gone.
-type Outcome = (Option<DateTime<Utc>>, u32, bool, bool);
+/// What the scheduler needs from a finished refresh.
+struct Outcome {
+    /// The server's floor on the next poll.
+    not_before: Option<DateTime<Utc>>,
+    /// Failures in a row.
+    failures: u32,
+    /// 410 Gone: not polled again.
+    gone: bool,
+    /// The database refused writes.
+    storage: bool,
+    /// Stored or not modified: the feed is up to date.
+    covered: bool,
+}
+
+impl Outcome {
+    fn of(r: &RefreshReport) -> Outcome {
+        use crate::model::RefreshResult;
+        Outcome {
+            not_before: r.not_before,
+            failures: r.consecutive_failures,
+            gone: r.result == RefreshResult::Gone,
+            storage: r.storage_unavailable,
+            covered: matches!(
+                r.result,
+                RefreshResult::Stored(_) | RefreshResult::NotModified
+            ),
+        }
+    }
+
+    /// A refresh that panicked counts as a failure.
+    const PANICKED: Outcome = Outcome {
+        not_before: None,
+        failures: 1,
+        gone: false,
+        storage: false,
+        covered: false,
+    };
+}
 
 /// How long polling pauses when the database cannot take writes, before trying again.
 pub const STORAGE_RETRY: chrono::Duration = chrono::Duration::seconds(10);
@@ -224,7 +274,7 @@ pub async fn run<F, Fut>(
         running: HashSet::new(),
     };
     state.apply(initial);
-    let mut running: JoinSet<(Arc<str>, Option<Outcome>)> = JoinSet::new();
+    let mut running: JoinSet<(Arc<str>, Outcome)> = JoinSet::new();
     // Due feeds wait here; a refresh future is created only when a worker slot is
     // free, so memory stays flat however many feeds are due at once (a cold start).
     let mut ready: VecDeque<(Arc<str>, Arc<FeedConfig>)> = VecDeque::new();
@@ -247,21 +297,10 @@ pub async fn run<F, Fut>(
             running.spawn(async move {
                 // A panicking refresh must not stop this feed's schedule.
                 match AssertUnwindSafe(fut).catch_unwind().await {
-                    Ok(r) => {
-                        let gone = r.result == crate::model::RefreshResult::Gone;
-                        (
-                            url,
-                            Some((
-                                r.not_before,
-                                r.consecutive_failures,
-                                gone,
-                                r.storage_unavailable,
-                            )),
-                        )
-                    }
+                    Ok(r) => (url, Outcome::of(&r)),
                     Err(_) => {
                         tracing::error!(%url, "refresh panicked; the feed stays scheduled");
-                        (url, None)
+                        (url, Outcome::PANICKED)
                     }
                 }
             });
@@ -280,17 +319,23 @@ pub async fn run<F, Fut>(
             Some(done) = running.join_next(), if !running.is_empty() => {
                 if let Ok((url, outcome)) = done {
                     state.running.remove(&url);
-                    let (not_before, failures, gone, storage) = outcome.unwrap_or((None, 1, false, false));
-                    if storage {
+                    if outcome.storage {
                         // Full disk or read-only database: hold every poll back for a
                         // while (serving is unaffected), then try again.
                         paused_until = Some(Utc::now() + STORAGE_RETRY);
                         state.set_due(&url, Utc::now() + STORAGE_RETRY);
-                    } else if gone {
+                    } else if outcome.gone {
                         // 410: not polled again until the config changes it.
                         state.feeds.remove(&url);
                     } else if let Some(feed) = state.feeds.get(&url) {
-                        let t = next_after_refresh(feed, state.tz, Utc::now(), not_before, failures);
+                        let t = next_after_refresh(
+                            feed,
+                            state.tz,
+                            Utc::now(),
+                            outcome.not_before,
+                            outcome.failures,
+                            outcome.covered,
+                        );
                         state.set_due(&url, t);
                     }
                 }
@@ -466,18 +511,50 @@ mod tests {
         let now = at(10, 0, 30);
         let off = chrono::Duration::seconds(spread(&f));
         assert_eq!(
-            next_after_refresh(&f, chrono_tz::UTC, now, None, 0),
+            next_after_refresh(&f, chrono_tz::UTC, now, None, 0, true),
             at(10, 15, 0) + off
         );
         assert_eq!(
-            next_after_refresh(&f, chrono_tz::UTC, now, None, 3),
+            next_after_refresh(&f, chrono_tz::UTC, now, None, 3, false),
             at(11, 0, 0) + off
         );
         let retry = Some(at(12, 5, 0));
         assert_eq!(
-            next_after_refresh(&f, chrono_tz::UTC, now, retry, 0),
+            next_after_refresh(&f, chrono_tz::UTC, now, retry, 0, false),
             at(12, 15, 0) + off,
             "Retry-After is a floor"
+        );
+    }
+
+    #[test]
+    fn a_poll_covers_the_fire_time_before_it() {
+        // A feed whose offset is over a minute, polled (at start-up) after the
+        // 11:00 fire time but before its offset elapsed.
+        let f = (0..)
+            .map(|i| feed(&format!("https://f{i}.example/rss"), "0 * * * *"))
+            .find(|f| spread(f) > 60)
+            .unwrap();
+        let off = chrono::Duration::seconds(spread(&f));
+        let now = at(11, 0, 30);
+        assert_eq!(
+            next_after_refresh(&f, chrono_tz::UTC, now, None, 0, true),
+            at(12, 0, 0) + off,
+            "up to date: the next poll is the 12:00 one, not the 11:00 one a minute later"
+        );
+        assert_eq!(
+            next_after_refresh(&f, chrono_tz::UTC, now, None, 1, false),
+            at(11, 0, 0) + off,
+            "after a failure, the 11:00 poll is a retry"
+        );
+        assert_eq!(
+            next_after_refresh(&f, chrono_tz::UTC, now, Some(at(11, 0, 40)), 0, false),
+            at(11, 0, 0) + off,
+            "deferred to 11:00:40: the 11:00 poll comes after it"
+        );
+        // Restarted right after that poll: the same.
+        assert_eq!(
+            initial_due(&f, chrono_tz::UTC, Some(now), at(11, 0, 45)),
+            at(12, 0, 0) + off
         );
     }
 

@@ -77,6 +77,7 @@ pub fn report(
                         last,
                         s.not_before,
                         s.consecutive_failures,
+                        matches!(state_of(&s, last), "ok" | "not modified"),
                     ),
                     None => now,
                 };

@@ -327,6 +327,7 @@ async fn cache_headers_and_ttl_set_a_floor_on_the_next_poll() {
         chrono::Utc::now(),
         r.not_before,
         0,
+        true,
     );
     assert!(next >= r.not_before.unwrap());
     let ttl = String::from_utf8(fixture("feeds/korea-rss2.xml"))
