@@ -104,6 +104,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (output, feed_id)
     ) WITHOUT ROWID;
     "#,
+    // 9: every prune drops tombstones older than a year; without an index that
+    // scanned the whole table once per poll of every feed with retention.
+    r#"
+    CREATE INDEX tombstones_by_time ON tombstones (pruned);
+    "#,
 ];
 
 /// The schema version this build writes.
