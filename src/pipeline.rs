@@ -311,13 +311,23 @@ async fn run(
         extract_pending(ctx, feed).await;
     }
     if feed.retention.is_set() {
-        let (store, url, r) = (ctx.store.clone(), feed.url.to_string(), feed.retention);
-        match store::blocking(move || store.prune(&url, r.keep_items, r.keep_days, Utc::now()))
-            .await
-        {
+        let r = feed.retention;
+        let mut pruned = 0;
+        let outcome = loop {
+            match ctx
+                .store
+                .prune(&feed_ref, r.keep_items, r.keep_days, Utc::now())
+                .await
+            {
+                Ok(n) if n == store::PRUNE_CHUNK => pruned += n,
+                Ok(n) => break Ok(pruned + n),
+                Err(e) => break Err(e),
+            }
+        };
+        match outcome {
             Ok(0) => {}
             Ok(pruned) => info!(pruned, "retention: old items pruned"),
-            Err(e) => warn!(error = %e, "retention: pruning failed"),
+            Err(e) => warn!(error = %e, pruned, "retention: pruning failed"),
         }
     }
     Ok((RefreshResult::Stored(counts), not_before))

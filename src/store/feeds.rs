@@ -30,7 +30,7 @@ impl Store {
     /// Queues a write about one feed for the writer thread: `run` gets the
     /// feed's row id (registering the feed if needed; the id is cached once
     /// the batch commits); `committed` runs after the commit.
-    fn feed_write<T: Send + 'static>(
+    pub(super) fn feed_write<T: Send + 'static>(
         &self,
         feed: &FeedRef,
         now: DateTime<Utc>,

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
-use super::{Refresh, Store, StoreError, from_unix, unix};
+use super::{FeedRef, Pending, Refresh, Store, StoreError, from_unix, unix};
 use crate::model::{NewItem, StoreCounts, StoredItem};
 use crate::normalize::public_id;
 
@@ -171,59 +171,66 @@ impl Store {
         })
     }
 
-    /// Deletes items beyond the retention limits of a feed, newest kept, in
-    /// transactions of at most 500 items so serving and polling never wait long.
-    /// Each pruned item leaves a tombstone (its key) so that it is not imported
-    /// again while the source still lists it. Returns how many were pruned.
+    /// Deletes up to [`PRUNE_CHUNK`] of `feed`'s items beyond its retention
+    /// limits (the newest are kept), queued with the polls' writes: it commits in
+    /// their batch and holds no thread while it waits. Call again while it
+    /// returns `PRUNE_CHUNK`, so a long backlog (retention just configured) goes
+    /// in small steps. Each pruned item leaves a tombstone (its key) so that it
+    /// is not imported again while the source still lists it.
     pub fn prune(
         &self,
-        feed_url: &str,
+        feed: &FeedRef,
         keep_items: Option<u32>,
         keep_days: Option<u32>,
         now: DateTime<Utc>,
-    ) -> Result<usize, StoreError> {
+    ) -> Pending<usize> {
         let cutoff = keep_days
             .map(|d| unix(now) - i64::from(d) * 86_400)
             .unwrap_or(i64::MIN);
         let keep = keep_items.map(i64::from).unwrap_or(i64::MAX);
-        let mut total = 0;
-        loop {
-            let pruned = self.write(|c| {
-                let tx = c.transaction()?;
+        self.feed_write(
+            feed,
+            now,
+            move |c, feed_id, _| {
                 let ids: Vec<i64> = {
-                    let mut stmt = tx.prepare_cached(
+                    let mut stmt = c.prepare_cached(
                         "SELECT id FROM (
-                             SELECT i.id, i.sort_time, row_number() OVER (ORDER BY i.sort_time DESC, i.id DESC) AS rank
-                             FROM items i JOIN feeds f ON f.id = i.feed_id WHERE f.url = ?1)
-                         WHERE rank > ?2 OR sort_time < ?3 LIMIT 500",
+                             SELECT id, sort_time, row_number() OVER (ORDER BY sort_time DESC, id DESC) AS rank
+                             FROM items WHERE feed_id = ?1)
+                         WHERE rank > ?2 OR sort_time < ?3 LIMIT ?4",
                     )?;
-                    let rows = stmt.query_map(params![feed_url, keep, cutoff], |r| r.get(0))?;
+                    let rows = stmt.query_map(
+                        params![feed_id, keep, cutoff, PRUNE_CHUNK as i64],
+                        |r| r.get(0),
+                    )?;
                     rows.collect::<rusqlite::Result<_>>()?
                 };
                 for id in &ids {
-                    tx.execute(
+                    c.execute(
                         "INSERT OR REPLACE INTO tombstones (feed_id, key, pruned)
                          SELECT feed_id, key, ?2 FROM items WHERE id = ?1",
                         params![id, unix(now)],
                     )?;
-                    tx.execute("DELETE FROM items WHERE id = ?1", [id])?;
+                    c.execute("DELETE FROM items WHERE id = ?1", [id])?;
                 }
                 // A tombstone is needed only while the source may still list the item.
-                tx.execute("DELETE FROM tombstones WHERE pruned < ?1", [unix(now) - 365 * 86_400])?;
-                tx.commit()?;
+                c.execute(
+                    "DELETE FROM tombstones WHERE pruned < ?1",
+                    [unix(now) - 365 * 86_400],
+                )?;
                 Ok(ids.len())
-            })?;
-            total += pruned;
-            if pruned < 500 {
-                break;
-            }
-        }
-        if total > 0 {
-            self.bump(feed_url);
-        }
-        Ok(total)
+            },
+            |pruned, url, shared| {
+                if *pruned > 0 {
+                    shared.bump(url);
+                }
+            },
+        )
     }
 }
+
+/// Items one [`Store::prune`] call deletes at most.
+pub const PRUNE_CHUNK: usize = 500;
 
 /// Stated dates in the future (bad clocks, scheduled posts) would pin an item to
 /// the top of every output: the shown date is never later than when we first saw it.

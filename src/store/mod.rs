@@ -22,6 +22,7 @@ mod outputs;
 mod schema;
 mod writer;
 
+pub use items::PRUNE_CHUNK;
 pub use writer::Pending;
 
 use std::path::{Path, PathBuf};

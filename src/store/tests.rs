@@ -201,7 +201,8 @@ fn retention_prunes_oldest_and_tombstones_keep_them_out() {
     // Keep the 4 newest (k4, k5 go), and nothing older than 2 days counted from
     // 12 hours later (k2, k3 go too): k0 and k1 stay.
     assert_eq!(
-        s.prune(FEED.url, Some(4), Some(2), now + Duration::hours(12))
+        s.prune(&FEED, Some(4), Some(2), now + Duration::hours(12))
+            .wait()
             .unwrap(),
         4
     );
@@ -339,4 +340,31 @@ async fn at_most_slots_store_calls_run_at_once() {
         (1..=SLOTS).contains(&most),
         "{most} store calls ran at once"
     );
+}
+
+#[test]
+fn a_long_backlog_is_pruned_in_chunks() {
+    let (_d, s) = open();
+    let now = Utc::now();
+    let items: Vec<NewItem> = (0..1_200)
+        .map(|i| {
+            item(
+                &format!("k{i}"),
+                &format!("T{i}"),
+                Some(now - Duration::minutes(i)),
+            )
+        })
+        .collect();
+    s.record_refresh(&FEED, refresh(&items), now)
+        .wait()
+        .unwrap();
+    let steps: Vec<usize> = std::iter::from_fn(|| {
+        let n = s.prune(&FEED, Some(100), None, now).wait().unwrap();
+        (n > 0).then_some(n)
+    })
+    .collect();
+    assert_eq!(steps, [PRUNE_CHUNK, PRUNE_CHUNK, 100]);
+    let kept = s.items_of(&[FEED.url.to_string()], 1_000).unwrap();
+    assert_eq!(kept.len(), 100);
+    assert_eq!(kept[0].title, "T0", "the newest are kept");
 }

@@ -27,7 +27,7 @@ use super::{Shared, StoreError};
 
 /// Most writes committed in one transaction. With `concurrency` polls at most
 /// that many are ever queued; the cap bounds how long one batch holds the
-/// writer connection when something else (extraction, pruning) waits for it.
+/// writer connection when something else (extraction results, reevaluation) waits for it.
 const MAX_BATCH: usize = 128;
 
 /// A queued write, type-erased so one channel carries them all.
