@@ -399,15 +399,18 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
         }
         let (names, matched) =
             membership::verdicts_stored(&ctx.filters.current(), feed, &updated, Utc::now());
-        let store = ctx.store.clone();
-        let feed_url = feed.url.to_string();
-        let recorded = store::blocking(move || {
-            let article = article.as_ref().map(|(h, t)| (h.as_str(), t.as_str()));
-            store.record_extraction(
-                &feed_url, item_id, &link, article, &outcome, &names, &matched,
-            )
-        })
-        .await;
+        let extraction = store::Extraction {
+            item_id,
+            link,
+            article,
+            outcome,
+            filters: names,
+            matched,
+        };
+        let recorded = ctx
+            .store
+            .record_extraction(feed.url.as_str(), extraction)
+            .await;
         if let Err(e) = recorded {
             warn!(error = %e, "cannot store the extraction result");
         }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
-use super::{FeedRef, Pending, Refresh, Store, StoreError, from_unix, unix};
+use super::{Extraction, FeedRef, Pending, Refresh, Store, StoreError, from_unix, unix};
 use crate::model::{NewItem, StoreCounts, StoredItem};
 use crate::normalize::public_id;
 
@@ -94,31 +94,29 @@ impl Store {
 
     /// Records the outcome of an item's extraction: the article (when it is
     /// used), what happened, and the item's filtered-output memberships
-    /// re-evaluated on the full text, in one transaction.
-    #[allow(clippy::too_many_arguments)]
-    pub fn record_extraction(
-        &self,
-        feed_url: &str,
-        item_id: i64,
-        link: &str,
-        article: Option<(&str, &str)>,
-        outcome: &str,
-        filters: &[String],
-        matched: &[usize],
-    ) -> Result<(), StoreError> {
-        self.write(|c| {
-            let tx = c.transaction()?;
-            tx.execute(
-                "UPDATE items SET article_html = coalesce(?2, article_html), article_text = coalesce(?3, article_text),
-                     extraction = ?4, extracted_link = ?5, modified = CASE WHEN ?2 IS NULL THEN modified ELSE ?6 END
-                 WHERE id = ?1",
-                params![item_id, article.map(|a| a.0), article.map(|a| a.1), outcome, link, unix(Utc::now())],
-            )?;
-            set_memberships(&tx, item_id, filters, matched)?;
-            tx.commit()
-        })?;
-        self.bump(feed_url);
-        Ok(())
+    /// re-evaluated on the full text, together, queued with the polls' writes.
+    pub fn record_extraction(&self, feed_url: &str, e: Extraction) -> Pending<()> {
+        let url = feed_url.to_string();
+        self.queue.push(
+            move |c, _| {
+                let article = e.article.as_ref();
+                c.execute(
+                    "UPDATE items SET article_html = coalesce(?2, article_html), article_text = coalesce(?3, article_text),
+                         extraction = ?4, extracted_link = ?5, modified = CASE WHEN ?2 IS NULL THEN modified ELSE ?6 END
+                     WHERE id = ?1",
+                    params![
+                        e.item_id,
+                        article.map(|a| &a.0),
+                        article.map(|a| &a.1),
+                        e.outcome,
+                        e.link,
+                        unix(Utc::now())
+                    ],
+                )?;
+                set_memberships(c, e.item_id, &e.filters, &e.matched)
+            },
+            move |(), shared| shared.bump(&url),
+        )
     }
 
     /// What happened to an item's extraction (`off`, `pending`, `ok`, or a reason).

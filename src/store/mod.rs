@@ -102,6 +102,25 @@ pub struct FeedRef<'a> {
     pub name: &'a str,
 }
 
+/// The outcome of one item's article extraction, to store. Owned: it travels
+/// to the writer thread.
+#[derive(Debug)]
+pub struct Extraction {
+    /// The item (its row id).
+    pub item_id: i64,
+    /// The link the article was fetched from.
+    pub link: String,
+    /// The article as (sanitised HTML, text), when it is used.
+    pub article: Option<(String, String)>,
+    /// What happened: `ok`, or why the article is not used.
+    pub outcome: String,
+    /// Filtered outputs' names and which of them match, re-evaluated on the
+    /// full text (as in [`Refresh`]).
+    pub filters: Vec<String>,
+    /// Indexes into `filters` of the outputs the item is in.
+    pub matched: Vec<usize>,
+}
+
 /// What a successful fetch + parse brings to store. Owned: it travels to the
 /// writer thread.
 #[derive(Debug)]
