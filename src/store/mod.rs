@@ -4,7 +4,8 @@
 //! small pool of read-only connections for serving; WAL lets readers run while a
 //! write is in progress. Methods are synchronous (async callers go through
 //! [`blocking`], never calling these on a runtime worker), except a poll's own
-//! writes: they return a [`Pending`] that async code awaits. Those go through the
+//! writes (its items and bookkeeping, retention, extraction results): they
+//! return a [`Pending`] that async code awaits. Those go through the
 //! write queue (`writer`), where one thread commits what concurrent polls queued
 //! in one transaction, a savepoint each. A refresh's writes happen in one
 //! transaction or savepoint, so a failure leaves nothing half-written.
