@@ -23,6 +23,9 @@
 #      NEWSBOAT_WARM=0        measure newsboat's 304 phase as its 2nd reload (see below)
 #      NEWSBOAT_MAX_N=1000    run newsboat only for N up to this (its 10,000-feed
 #                             reloads take many minutes each)
+#      RETENTION=20           tidings keeps that many items per feed (keep_items):
+#                             pruning runs after every poll that stored items
+#                             (`items` and `new` then count what is left)
 #      SKIP_NEWSBOAT=1, SKIP_SERVE=1, SKIP_HEALTH=1, KEEP=1 (keep the temp dir)
 #      TIDINGS_BIN=path       measure this tidings binary instead of building one
 set -euo pipefail
@@ -106,6 +109,7 @@ concurrency = $c
 # Every feed lives on 127.0.0.1 here: the per-host politeness cap would
 # serialise them, so it is lifted to the concurrency.
 feeds_per_host = $c
+${RETENTION:+keep_items = $RETENTION}
 
 [[output]]
 name = "all"
