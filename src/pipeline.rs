@@ -71,6 +71,14 @@ pub fn blocking_threads() -> usize {
     store::SLOTS + cores() + crate::fetch::LOOKUPS + 2
 }
 
+/// How the store names a configured feed.
+pub fn feed_ref(feed: &FeedConfig) -> FeedRef<'_> {
+    FeedRef {
+        url: feed.url.as_str(),
+        name: &feed.name,
+    }
+}
+
 /// Articles fetched per feed refresh, at most (the rest wait for the next poll).
 const ARTICLES_PER_REFRESH: usize = 20;
 
@@ -131,11 +139,7 @@ async fn record_failure(
     failure: Failure,
 ) -> (RefreshResult, Option<DateTime<Utc>>, u32) {
     let store = &ctx.store;
-    let url = feed.url.to_string();
-    let feed_ref = FeedRef {
-        url: &url,
-        name: &feed.name,
-    };
+    let feed_ref = feed_ref(feed);
     let message = failure.message.clone();
     let now = Utc::now();
     let outcome = match (failure.status, failure.retry_after) {
@@ -210,11 +214,10 @@ async fn run(
     ctx: &Context,
     feed: &Arc<FeedConfig>,
 ) -> Result<(RefreshResult, Option<DateTime<Utc>>), Failure> {
-    let url = feed.url.to_string();
-    let name = feed.name.clone();
+    let feed_ref = feed_ref(feed);
     let store = ctx.store.clone();
     let state = {
-        let url = url.clone();
+        let url = feed.url.to_string();
         store::blocking(move || store.poll_state(&url))
             .await
             .map_err(|e| Failure::new(None, e))?
@@ -237,10 +240,6 @@ async fn run(
     let mut not_before = outcome.not_before;
     let body = match outcome.kind {
         FetchKind::NotModified { status } => {
-            let feed_ref = FeedRef {
-                url: &url,
-                name: &name,
-            };
             ctx.store
                 .record_not_modified(&feed_ref, status, moved_to, not_before, Utc::now())
                 .await
@@ -297,10 +296,6 @@ async fn run(
         full_text,
         moved_to,
         not_before,
-    };
-    let feed_ref = FeedRef {
-        url: &url,
-        name: &name,
     };
     let counts = ctx
         .store
@@ -409,7 +404,7 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
         };
         let recorded = ctx
             .store
-            .record_extraction(feed.url.as_str(), extraction)
+            .record_extraction(&feed_ref(feed), extraction)
             .await;
         if let Err(e) = recorded {
             warn!(error = %e, "cannot store the extraction result");

@@ -95,10 +95,12 @@ impl Store {
     /// Records the outcome of an item's extraction: the article (when it is
     /// used), what happened, and the item's filtered-output memberships
     /// re-evaluated on the full text, together, queued with the polls' writes.
-    pub fn record_extraction(&self, feed_url: &str, e: Extraction) -> Pending<()> {
-        let url = feed_url.to_string();
-        self.queue.push(
-            move |c, _| {
+    pub fn record_extraction(&self, feed: &FeedRef, e: Extraction) -> Pending<()> {
+        let now = Utc::now();
+        self.feed_write(
+            feed,
+            now,
+            move |c, _, _| {
                 let article = e.article.as_ref();
                 c.execute(
                     "UPDATE items SET article_html = coalesce(?2, article_html), article_text = coalesce(?3, article_text),
@@ -110,12 +112,12 @@ impl Store {
                         article.map(|a| &a.1),
                         e.outcome,
                         e.link,
-                        unix(Utc::now())
+                        unix(now)
                     ],
                 )?;
                 set_memberships(c, e.item_id, &e.filters, &e.matched)
             },
-            move |(), shared| shared.bump(&url),
+            |(), url, shared| shared.bump(url),
         )
     }
 
