@@ -27,14 +27,21 @@ use crate::publish::{self, AppState};
 use crate::store::{self, FeedRef, Store};
 use crate::{scheduler, systemd};
 
-/// The feed client with `config`'s timeouts, size cap and per-host limit.
-pub fn feed_fetcher(config: &Config) -> anyhow::Result<Fetcher> {
-    Ok(Fetcher::new(&FetchSettings {
+/// `config`'s timeouts, with a cap on the body of `max_bytes`.
+fn fetch_settings(config: &Config, max_bytes: usize) -> FetchSettings {
+    FetchSettings {
         timeout: config.daemon.timeout,
         connect_timeout: config.daemon.connect_timeout,
-        max_bytes: config.daemon.max_feed_bytes,
-    })?
-    .with_host_limit(config.daemon.feeds_per_host))
+        max_bytes,
+    }
+}
+
+/// The feed client with `config`'s timeouts, size cap and per-host limit.
+pub fn feed_fetcher(config: &Config) -> anyhow::Result<Fetcher> {
+    Ok(
+        Fetcher::new(&fetch_settings(config, config.daemon.max_feed_bytes))?
+            .with_host_limit(config.daemon.feeds_per_host),
+    )
 }
 
 /// Opens the store and builds the refresh context for `config`.
@@ -44,11 +51,7 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
     let fetcher = feed_fetcher(config)?;
     register(&store, config).await?;
     let pages = PageFetcher::new(
-        &FetchSettings {
-            timeout: config.daemon.timeout,
-            connect_timeout: config.daemon.connect_timeout,
-            max_bytes: config.daemon.max_page_bytes,
-        },
+        &fetch_settings(config, config.daemon.max_page_bytes),
         config.daemon.per_host_concurrency,
         config.daemon.allow_private_articles,
     )?;
@@ -140,21 +143,14 @@ pub async fn sync_memberships(ctx: &Context, config: &Config) -> anyhow::Result<
 /// which feeds each output draws on, the database size cap. One blocking call,
 /// one transaction per table, at start-up and on reload.
 async fn register(store: &Store, config: &Config) -> anyhow::Result<()> {
-    let feeds: Vec<(String, String)> = config
-        .feeds
-        .iter()
-        .map(|f| (f.url.to_string(), f.name.clone()))
-        .collect();
-    let outputs: Vec<(String, Vec<String>)> = publish::outputs_of(config)
+    let feeds = config.feeds.clone();
+    let outputs: Vec<(String, Arc<[String]>)> = publish::outputs_of(config)
         .into_iter()
-        .map(|o| (o.name, o.feed_urls.to_vec()))
+        .map(|o| (o.name, o.feed_urls))
         .collect();
     let (s, limit) = (store.clone(), config.daemon.max_database_mb);
     store::blocking(move || {
-        let refs: Vec<FeedRef> = feeds
-            .iter()
-            .map(|(url, name)| FeedRef { url, name })
-            .collect();
+        let refs: Vec<FeedRef> = feeds.iter().map(|f| pipeline::feed_ref(f)).collect();
         s.register_feeds(&refs, Utc::now())?;
         s.set_output_feeds(&outputs)?;
         s.set_size_limit(limit)

@@ -18,7 +18,10 @@ pub(super) const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.
 impl Store {
     /// Records which feeds each output draws on (replacing what was there), in
     /// one transaction. Called when the config loads or reloads.
-    pub fn set_output_feeds(&self, outputs: &[(String, Vec<String>)]) -> Result<(), StoreError> {
+    pub fn set_output_feeds(
+        &self,
+        outputs: &[(String, std::sync::Arc<[String]>)],
+    ) -> Result<(), StoreError> {
         self.write(|c| {
             let tx = c.transaction()?;
             tx.execute("DELETE FROM output_feeds", [])?;
@@ -27,7 +30,7 @@ impl Store {
                     "INSERT OR IGNORE INTO output_feeds (output, feed_id) SELECT ?1, id FROM feeds WHERE url = ?2",
                 )?;
                 for (output, urls) in outputs {
-                    for url in urls {
+                    for url in urls.iter() {
                         insert.execute(params![output, url])?;
                     }
                 }
