@@ -105,16 +105,12 @@ async fn explain_names_the_clauses_and_words_that_matched() {
     let config = load(&t);
     let ctx = tidings::daemon::context(&config).await.unwrap();
     tidings::daemon::once_with(&ctx, &config).await;
+    let explain = |link| {
+        let config = t.path.to_str().unwrap();
+        ["explain", "--output", "diplomacy", "--config", config, link]
+    };
     let link = server.url("news/1001");
-    let out = tidings_async(&[
-        "explain",
-        "--output",
-        "diplomacy",
-        "--config",
-        t.path.to_str().unwrap(),
-        &link,
-    ])
-    .await;
+    let out = tidings_async(&explain(&link)).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -127,14 +123,7 @@ async fn explain_names_the_clauses_and_words_that_matched() {
         "the matched words are shown:\n{text}"
     );
 
-    let out = tidings(&[
-        "explain",
-        "--output",
-        "diplomacy",
-        "--config",
-        t.path.to_str().unwrap(),
-        "https://nowhere.example/x",
-    ]);
+    let out = tidings(&explain("https://nowhere.example/x"));
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no stored item"));
 }

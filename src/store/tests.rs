@@ -19,6 +19,14 @@ fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> NewItem {
     }
 }
 
+/// `n` items `k0`…, titled `T0`…, each published `step` before the previous
+/// one (`k0` at `now`).
+fn dated_items(n: i32, step: Duration, now: DateTime<Utc>) -> Vec<NewItem> {
+    (0..n)
+        .map(|i| item(&format!("k{i}"), &format!("T{i}"), Some(now - step * i)))
+        .collect()
+}
+
 const FEED: FeedRef = FeedRef {
     url: "https://n.example/rss",
     name: "N",
@@ -186,15 +194,7 @@ fn public_ids_do_not_depend_on_row_ids() {
 fn retention_prunes_oldest_and_tombstones_keep_them_out() {
     let (_d, s) = open();
     let now = Utc::now();
-    let items: Vec<NewItem> = (0..6)
-        .map(|i| {
-            item(
-                &format!("k{i}"),
-                &format!("T{i}"),
-                Some(now - Duration::days(i)),
-            )
-        })
-        .collect();
+    let items = dated_items(6, Duration::days(1), now);
     s.record_refresh(&FEED, refresh(&items), now)
         .wait()
         .unwrap();
@@ -346,15 +346,7 @@ async fn at_most_slots_store_calls_run_at_once() {
 fn a_long_backlog_is_pruned_in_chunks() {
     let (_d, s) = open();
     let now = Utc::now();
-    let items: Vec<NewItem> = (0..1_200)
-        .map(|i| {
-            item(
-                &format!("k{i}"),
-                &format!("T{i}"),
-                Some(now - Duration::minutes(i)),
-            )
-        })
-        .collect();
+    let items = dated_items(1_200, Duration::minutes(1), now);
     s.record_refresh(&FEED, refresh(&items), now)
         .wait()
         .unwrap();
