@@ -18,7 +18,8 @@
 //! - [`fetch`]: the one HTTP client.
 //! - [`filter`]: the filter language: parse, compile, evaluate, explain.
 //! - [`parse`]: feed-rs, guarded against its panics; its types stop there.
-//! - [`normalize`]: item identity and text clean-up.
+//! - [`normalize`]: item identity, titles, bodies prepared once, links.
+//! - [`text`]: the one home of HTML and text (to text, sanitizing, entities, links).
 //! - [`extract`]: article pages → clean article HTML and text.
 //! - [`store`]: SQLite; the only module that knows SQL.
 //! - [`membership`]: which filtered outputs an item belongs to.
@@ -50,3 +51,4 @@ pub mod scheduler;
 pub mod status;
 pub mod store;
 pub mod systemd;
+pub mod text;

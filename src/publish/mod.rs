@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
-pub use render::{ChannelInfo, Format, render, sanitize};
+pub use render::{ChannelInfo, Format, render};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
