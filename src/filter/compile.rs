@@ -88,6 +88,19 @@ impl Builder<'_> {
             Ast::Or(parts, span) => Node::Or(self.nodes(parts)?, *span),
             Ast::Not(inner, span) => Node::Not(Box::new(self.node(inner)?), *span),
             Ast::Time(cond, span) => Node::Time(*cond, *span),
+            Ast::About(args, span) => {
+                let mut terms = Vec::new();
+                for arg in args {
+                    self.operand_terms(arg, &mut terms)?;
+                }
+                self.distinct_cheap_first(&mut terms);
+                let mut ids: Vec<usize> = terms.into_iter().map(|(t, _)| t).collect();
+                ids.dedup();
+                Node::About {
+                    terms: ids,
+                    span: *span,
+                }
+            }
             Ast::Term(..) | Ast::List(..) => {
                 let mut terms = Vec::new();
                 self.operand_terms(ast, &mut terms)?;

@@ -80,6 +80,12 @@ pub(crate) enum Node {
         exprs: Vec<Node>,
         span: Span,
     },
+    /// `about(...)`: the distinct terms (searched in title, summary and
+    /// content); see [`super::eval::AboutScore`] for when it holds.
+    About {
+        terms: Vec<usize>,
+        span: Span,
+    },
     Time(TimeCond, Span),
 }
 

@@ -12,7 +12,60 @@ use chrono::{DateTime, Utc};
 use super::ItemView;
 use super::ast::{Field, FieldSet, TimeCond};
 use super::compiled::{Compiled, Node, TermKind};
-use super::fold::{boundary_after, boundary_before, fold_into};
+use super::fold::{boundary_after, boundary_before, fold_into, is_unspaced, is_word_char};
+
+/// `about()` holds on the text (rather than the title) with at least this many
+/// mentions of its terms in the summary and content...
+pub(crate) const ABOUT_MIN_MENTIONS: usize = 3;
+/// ...and at least one mention per this many words of that text.
+pub(crate) const ABOUT_WORDS_PER_MENTION: usize = 50;
+
+/// How prominent the terms of an `about()` are in an item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AboutScore {
+    /// A term occurs in the title.
+    pub title: bool,
+    /// Occurrences of the terms in the summary and content, repeats included.
+    pub mentions: usize,
+    /// Words of the summary and content (two characters of Chinese or
+    /// Japanese count as one word).
+    pub words: usize,
+}
+
+impl AboutScore {
+    /// The item is about the terms: they are in the title, or they dominate
+    /// the text (at least [`ABOUT_MIN_MENTIONS`] mentions and one per
+    /// [`ABOUT_WORDS_PER_MENTION`] words).
+    pub(crate) fn holds(&self) -> bool {
+        self.title || self.dominates()
+    }
+
+    pub(crate) fn dominates(&self) -> bool {
+        self.mentions >= ABOUT_MIN_MENTIONS && self.mentions * ABOUT_WORDS_PER_MENTION >= self.words
+    }
+}
+
+/// Words in folded text: runs of letters and digits of spaced scripts and of
+/// Hangul (Korean is written with spaces); other unspaced scripts (Chinese,
+/// Japanese, Thai...) count one word per two characters.
+pub(crate) fn word_count(text: &str) -> usize {
+    let (mut words, mut unspaced, mut in_word) = (0, 0, false);
+    for ch in text.chars() {
+        let hangul = matches!(ch as u32, 0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7FF);
+        if is_word_char(ch) || hangul {
+            if !in_word {
+                words += 1;
+                in_word = true;
+            }
+        } else {
+            in_word = false;
+            if is_unspaced(ch) {
+                unspaced += 1;
+            }
+        }
+    }
+    words + usize::div_ceil(unspaced, 2)
+}
 
 /// Where a pattern occurred in a folded field value (recorded for `explain`).
 #[derive(Debug, Clone, Copy)]
@@ -270,6 +323,51 @@ impl Ctx {
         found
     }
 
+    /// How prominent `terms` (of an `about()`) are in the loaded item. With
+    /// `full` false it stops at a match in the title, which settles it.
+    pub(crate) fn about(
+        &mut self,
+        c: &Compiled,
+        item: &ItemView,
+        terms: &[usize],
+        full: bool,
+    ) -> AboutScore {
+        let mut score = AboutScore {
+            title: terms
+                .iter()
+                .any(|&t| self.term_in(c, item, t, Field::Title)),
+            ..AboutScore::default()
+        };
+        if score.title && !full {
+            return score;
+        }
+        for f in [Field::Summary, Field::Content] {
+            for i in 0..self.used[f as usize] {
+                let text = self.texts[f as usize][i].as_str();
+                if text.is_empty() {
+                    continue;
+                }
+                score.words += word_count(text);
+                score.mentions += literal_mentions(c, terms, text);
+                for &t in terms {
+                    let TermKind::Regex(r) = c.terms[t].kind else {
+                        continue;
+                    };
+                    let rt = &c.regexes[r];
+                    let hay = if rt.case_sensitive {
+                        value(item, f, i)
+                    } else {
+                        text
+                    };
+                    if rt.gate.as_ref().is_none_or(|g| hay.contains(g.as_str())) {
+                        score.mentions += rt.regex.find_iter(hay).count();
+                    }
+                }
+            }
+        }
+        score
+    }
+
     pub(crate) fn eval(
         &mut self,
         c: &Compiled,
@@ -282,6 +380,7 @@ impl Ctx {
             Node::Or(parts, _) => parts.iter().any(|p| self.eval(c, p, item, now)),
             Node::Not(inner, _) => !self.eval(c, inner, item, now),
             Node::Time(cond, _) => time_holds(*cond, item.published, now),
+            Node::About { terms, .. } => self.about(c, item, terms, false).holds(),
             Node::Count {
                 need, terms, exprs, ..
             } => {
@@ -313,6 +412,32 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Occurrences in folded `text` of the literal terms among `terms`, each at
+/// valid word boundaries (a prefix term needs only the start one).
+fn literal_mentions(c: &Compiled, terms: &[usize], text: &str) -> usize {
+    let mut n = 0;
+    let ascii = text.is_ascii();
+    for a in &c.automata {
+        if !a.ascii && ascii {
+            continue;
+        }
+        for m in a.ac.find_overlapping_iter(text) {
+            let p = a.ids[m.pattern().as_usize()];
+            let pat = &c.patterns[p];
+            if pat.start_boundary && !boundary_before(text, m.start()) {
+                continue;
+            }
+            let exact = !pat.end_boundary || boundary_after(text, m.end());
+            let counts = terms.iter().any(|&t| {
+                matches!(c.terms[t].kind, TermKind::Literal { pattern, prefix }
+                    if pattern == p && (prefix || exact))
+            });
+            n += usize::from(counts);
+        }
+    }
+    n
 }
 
 /// `host` is `domain` or one of its subdomains.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::ast::{Field, FieldSet, Span, TimeCond};
 use super::compiled::{Compiled, Node, TermKind};
-use super::eval::{Ctx, time_holds, value};
+use super::eval::{ABOUT_MIN_MENTIONS, ABOUT_WORDS_PER_MENTION, Ctx, time_holds, value};
 use super::fold::is_word_char;
 use super::{Explanation, ItemView};
 
@@ -128,6 +128,61 @@ impl Walker<'_> {
                 };
                 self.lines
                     .push(format!("{pad}{} {} — {how}", mark(ok), self.label(*span)));
+                ok
+            }
+            Node::About { terms, span } => {
+                let score = ctx.about(self.c, self.item, terms, true);
+                let found: Vec<(usize, FieldSet)> = terms
+                    .iter()
+                    .map(|&t| (t, ctx.term_fields(self.c, self.item, t, FieldSet::TEXT)))
+                    .filter(|(_, fs)| fs.0 != 0)
+                    .collect();
+                let names = |only: Option<Field>| {
+                    found
+                        .iter()
+                        .filter(|(_, fs)| only.is_none_or(|f| fs.has(f)))
+                        .map(|(t, _)| self.c.terms[*t].display.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let plural = |n: usize, one: &str| {
+                    if n == 1 {
+                        format!("1 {one}")
+                    } else {
+                        format!("{n} {one}s")
+                    }
+                };
+                let density = format!(
+                    "{} in {} of summary and content",
+                    plural(score.mentions, "mention"),
+                    plural(score.words, "word")
+                );
+                let rule = format!(
+                    "(needed: {ABOUT_MIN_MENTIONS}, and 1 per {ABOUT_WORDS_PER_MENTION} words)"
+                );
+                let how = if score.title {
+                    format!(
+                        "the item is about it: in the title ({})",
+                        names(Some(Field::Title))
+                    )
+                } else if score.dominates() {
+                    format!("the item is about it: {density} {rule}: {}", names(None))
+                } else if found.is_empty() {
+                    "not found in title, summary, content".to_string()
+                } else {
+                    format!(
+                        "only mentioned in passing: not in the title, and {density} {rule}: {}",
+                        names(None)
+                    )
+                };
+                let ok = score.holds();
+                self.lines
+                    .push(format!("{pad}{} {} — {how}", mark(ok), self.label(*span)));
+                for &(t, fs) in found.iter().take(MAX_CONTEXTS) {
+                    if let Some(line) = self.context(ctx, t, fs) {
+                        self.lines.push(format!("{pad}    {line}"));
+                    }
+                }
                 ok
             }
             Node::Count {
