@@ -17,3 +17,4 @@ mod operations;
 mod outputs;
 mod polling;
 mod service;
+mod states;

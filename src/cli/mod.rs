@@ -60,8 +60,9 @@ enum Command {
         /// The item: its link, or its id (urn:tidings:… as served).
         item: String,
     },
-    /// One row per feed: state, last poll and HTTP status, last error, failures in
-    /// a row, next poll, items stored, last new item.
+    /// One row per feed: state, last poll and HTTP status, items stored, failures
+    /// in a row, next poll, last new item, current URL (after a permanent
+    /// redirect), last error.
     Status {
         /// The TOML config file.
         #[arg(long, short, default_value = DEFAULT_CONFIG)]
@@ -365,9 +366,25 @@ fn status(config: &Config, json: bool) -> anyhow::Result<()> {
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
+    // The address polled since a permanent redirect; "-" while it is the configured one.
+    let url_width = rows
+        .iter()
+        .filter_map(|r| r.current_url.as_deref())
+        .map(|u| u.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(11, 80);
     println!(
-        "{:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  ERROR",
-        "FEED", "STATE", "LAST POLL", "HTTP", "ITEMS", "FAIL", "NEXT POLL"
+        "{:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  {:<20}  {:<url_width$}  ERROR",
+        "FEED",
+        "STATE",
+        "LAST POLL",
+        "HTTP",
+        "ITEMS",
+        "FAIL",
+        "NEXT POLL",
+        "LAST NEW ITEM",
+        "CURRENT URL"
     );
     let short = |t: &Option<String>| {
         t.as_deref()
@@ -377,7 +394,7 @@ fn status(config: &Config, json: bool) -> anyhow::Result<()> {
     for r in &rows {
         let name: String = r.name.chars().take(width).collect();
         println!(
-            "{name:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  {}",
+            "{name:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  {:<20}  {:<url_width$}  {}",
             r.state,
             short(&r.last_poll),
             r.last_status
@@ -386,6 +403,8 @@ fn status(config: &Config, json: bool) -> anyhow::Result<()> {
             r.items,
             r.consecutive_failures,
             short(&r.next_poll),
+            short(&r.last_new_item),
+            r.current_url.as_deref().unwrap_or("-"),
             r.last_error.as_deref().unwrap_or(""),
         );
     }

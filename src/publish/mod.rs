@@ -174,7 +174,8 @@ pub async fn serve_metrics(
         get(move || {
             let (store, metrics) = (store.clone(), metrics.clone());
             async move {
-                let states = store::blocking(move || store.feed_states())
+                let now = chrono::Utc::now();
+                let states = store::blocking(move || crate::status::feeds_by_state(&store, now))
                     .await
                     .unwrap_or_default();
                 let mut r = metrics.render(&states).into_response();
