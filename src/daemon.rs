@@ -123,13 +123,9 @@ pub async fn sync_memberships(ctx: &Context, config: &Config) -> anyhow::Result<
             let feeds: Vec<String> = filter.feeds.iter().cloned().collect();
             let now = Utc::now();
             let matches = |item: &crate::model::StoredItem| {
-                let text =
-                    membership::FilterText::new(item.summary.as_deref(), item.content.as_deref());
                 let no_tags = Vec::new();
                 let item_tags = tags.get(&item.feed_url).unwrap_or(&no_tags);
-                filter
-                    .rules
-                    .matches(&membership::stored_item_view(item, &text, item_tags), now)
+                membership::stored_matches(&filter.rules, item, item_tags, now)
             };
             store.reevaluate(&filter.name, &feeds, &filter.fingerprint, &matches)
         })

@@ -284,6 +284,29 @@ pub fn explain_stored(
     lines
 }
 
+/// Whether `rules` match a stored item whose feed has `tags`: the verdict the
+/// daemon stores when it re-evaluates an output (`tidings preview` predicts it).
+pub fn stored_matches(
+    rules: &Rules,
+    item: &StoredItem,
+    tags: &[String],
+    now: DateTime<Utc>,
+) -> bool {
+    let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
+    rules.matches(&stored_item_view(item, &text, tags), now)
+}
+
+/// Why `rules` match a stored item or not, clause by clause (as `explain`).
+pub fn stored_explanation(
+    rules: &Rules,
+    item: &StoredItem,
+    tags: &[String],
+    now: DateTime<Utc>,
+) -> crate::filter::Explanation {
+    let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
+    rules.explain(&stored_item_view(item, &text, tags), now)
+}
+
 /// For one stored item of `feed`: the filtered outputs drawing on the feed and
 /// the indices of those whose rules match (after its full text arrived).
 pub fn verdicts_stored(

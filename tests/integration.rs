@@ -16,5 +16,6 @@ mod hostile;
 mod operations;
 mod outputs;
 mod polling;
+mod preview;
 mod service;
 mod states;

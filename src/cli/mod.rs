@@ -146,6 +146,23 @@ enum Command {
         #[arg(long)]
         jsonl: PathBuf,
     },
+    /// Before a reload: which stored items would enter and leave each output
+    /// under an edited config (rules, term lists, feeds, limit), and why.
+    Preview {
+        /// The edited config.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// The config the daemon runs now (edit a copy of it, then preview).
+        #[arg(long, default_value = DEFAULT_CONFIG)]
+        current: PathBuf,
+        /// Only this output.
+        #[arg(long)]
+        output: Option<String>,
+        /// One JSON object per line and change: output, id, link, title,
+        /// change ("enters" or "leaves"), reasons.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Entry point used by `main`.
@@ -207,6 +224,21 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Preview {
+            config,
+            current,
+            output,
+            json,
+        } => {
+            let edited = match config::load(&config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            with_config(&current, |c| preview(&c, &edited, output.as_deref(), json))
+        }
         Command::Run { config } => with_config(&config, |c| runtime()?.block_on(run(c))),
         Command::Once { config } => with_config(&config, |c| runtime()?.block_on(once(c))),
         Command::Extract {
@@ -457,6 +489,35 @@ fn filter(config: &Config, name: &str, path: &std::path::Path) -> anyhow::Result
             "{}",
             membership::judge_json(rules, config, &item, now)
         )?;
+    }
+    Ok(())
+}
+
+fn preview(
+    current: &Config,
+    edited: &Config,
+    only: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    if current.daemon.database != edited.daemon.database {
+        anyhow::bail!(
+            "the edited config uses the database {}, the current one {}: preview compares two configs over one database",
+            edited.daemon.database.display(),
+            current.daemon.database.display()
+        );
+    }
+    if let Some(name) = only {
+        output(edited, name).or_else(|_| output(current, name))?;
+    }
+    let store = Store::open(&edited.daemon.database)?;
+    let previews = crate::preview::preview(&store, current, edited, only, chrono::Utc::now())?;
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        for change in previews.iter().flat_map(|p| &p.changes) {
+            writeln!(stdout, "{}", serde_json::to_string(change)?)?;
+        }
+    } else {
+        write!(stdout, "{}", crate::preview::render_text(&previews))?;
     }
     Ok(())
 }
