@@ -15,6 +15,7 @@ mod fulltext;
 mod hostile;
 mod operations;
 mod outputs;
+mod pages;
 mod polling;
 mod preview;
 mod service;

@@ -26,11 +26,34 @@ pub(crate) fn explain(c: &Compiled, item: &ItemView, now: DateTime<Utc>) -> Expl
         item,
         now,
         lines: Vec::new(),
+        negated: 0,
+        matched_terms: Vec::new(),
     };
     let matched = w.node(&mut ctx, &c.root, 0);
+    // The top-level clauses that failed: the parts of a top-level `and` are
+    // the lines at depth 1 (two spaces, then the mark), else the whole rule.
+    let failed_clauses = if matched {
+        Vec::new()
+    } else if matches!(c.root, Node::And(..)) {
+        w.lines
+            .iter()
+            .filter(|l| l.starts_with("  ✗"))
+            .map(|l| l.trim_start().to_string())
+            .collect()
+    } else {
+        w.lines.first().cloned().into_iter().collect()
+    };
+    let mut matched_terms = Vec::new();
+    for t in w.matched_terms {
+        if !matched_terms.contains(&t) {
+            matched_terms.push(t);
+        }
+    }
     Explanation {
         matched,
         reasons: w.lines,
+        matched_terms,
+        failed_clauses,
     }
 }
 
@@ -39,6 +62,10 @@ struct Walker<'a> {
     item: &'a ItemView<'a>,
     now: DateTime<Utc>,
     lines: Vec<String>,
+    /// How many `not`s enclose the clause being explained.
+    negated: usize,
+    /// Terms found in clauses that held outside any `not`.
+    matched_terms: Vec<String>,
 }
 
 fn mark(ok: bool) -> &'static str {
@@ -102,7 +129,9 @@ impl Walker<'_> {
             }
             Node::Not(inner, span) => {
                 let at = self.placeholder();
+                self.negated += 1;
                 let inner_ok = self.node(ctx, inner, depth + 1);
+                self.negated -= 1;
                 let how = if inner_ok {
                     "excluded: the negated clause holds"
                 } else {
@@ -218,6 +247,9 @@ impl Walker<'_> {
                         format!("{} ({})", self.c.terms[*t].display, fields.join(", "))
                     })
                     .collect();
+                if ok && self.negated == 0 {
+                    self.matched_terms.extend(names.iter().cloned());
+                }
                 let single = terms.len() + exprs.len() == 1;
                 let how = if single && !terms.is_empty() {
                     match found.first() {

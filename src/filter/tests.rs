@@ -340,3 +340,25 @@ fn about_explains_a_passing_mention_and_a_topic() {
         e.reasons
     );
 }
+
+#[test]
+fn explanations_list_matched_terms_and_failed_clauses() {
+    let r = rule("any(@ne_asia) and summit and not title:tokyo");
+    let e = r.explain(&item("Seoul summit", ""), now());
+    assert!(e.matched);
+    assert_eq!(e.matched_terms, ["Seoul (title)", "summit (title)"]);
+    assert!(e.failed_clauses.is_empty());
+    let e = r.explain(&item("Tokyo summit in Seoul", ""), now());
+    assert!(!e.matched);
+    assert_eq!(e.failed_clauses.len(), 1, "{:?}", e.failed_clauses);
+    assert!(
+        e.failed_clauses[0].starts_with("✗ not title:tokyo — excluded"),
+        "{:?}",
+        e.failed_clauses
+    );
+    let e = rule("summit").explain(&item("Seoul talks", ""), now());
+    assert_eq!(
+        e.failed_clauses,
+        ["✗ summit — not found in title, summary, content"]
+    );
+}

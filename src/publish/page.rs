@@ -1,5 +1,5 @@
-//! `/`: a small HTML page listing the public outputs (with subscribe links) and
-//! the feeds with their last poll result; `/opml`: the public outputs as OPML 2.0.
+//! `/`: a small HTML page listing the public outputs (each linked to its page,
+//! `/feeds/<name>.html`, with subscribe links) and the feeds with their state; `/opml`: the public outputs as OPML 2.0.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub(super) async fn index(State(state): State<Arc<AppState>>) -> Response {
     for o in view.outputs.iter().filter(|o| o.token.is_none()) {
         let _ = write!(
             html,
-            "<li><a href=\"/feeds/{name}.xml\">{title}</a> (<a href=\"/feeds/{name}.xml\">RSS</a>, \
+            "<li><a href=\"/feeds/{name}.html\">{title}</a> (<a href=\"/feeds/{name}.xml\">RSS</a>, \
              <a href=\"/feeds/{name}.atom\">Atom</a>, <a href=\"/feeds/{name}.json\">JSON Feed</a>; \
              {n} feeds, newest {limit})</li>",
             name = esc(&o.name),
@@ -78,7 +78,7 @@ pub(super) async fn index(State(state): State<Arc<AppState>>) -> Response {
     Html(html).into_response()
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
