@@ -93,6 +93,11 @@ pub(crate) struct Ctx {
     words: usize,
     /// Per (regex, field): 0 = not evaluated yet, 1 = no match, 2 = match.
     regex_memo: Vec<u8>,
+    /// For `about()`: per pattern, occurrences in the summary and content
+    /// together, `[2p]` with a valid start, `[2p + 1]` as whole words.
+    mentions: Vec<u32>,
+    /// Words of the summary and content, counted when first needed.
+    body_words: Option<usize>,
 }
 
 thread_local! {
@@ -160,6 +165,8 @@ impl Ctx {
             hits: Vec::new(),
             words: 0,
             regex_memo: Vec::new(),
+            mentions: Vec::new(),
+            body_words: None,
         }
     }
 
@@ -170,6 +177,11 @@ impl Ctx {
         self.hits.resize(8 * self.words, 0);
         self.regex_memo.clear();
         self.regex_memo.resize(8 * c.regexes.len(), 0);
+        self.mentions.clear();
+        if c.counts_mentions {
+            self.mentions.resize(2 * c.patterns.len(), 0);
+        }
+        self.body_words = None;
         self.positions.clear();
         for f in c.text_fields.iter() {
             let fi = f as usize;
@@ -203,6 +215,7 @@ impl Ctx {
             return;
         }
         let base = f as usize * self.words;
+        let count = c.counts_mentions && matches!(f, Field::Summary | Field::Content);
         let mut ascii_text = None;
         for a in &c.automata {
             if !a.ascii && *ascii_text.get_or_insert_with(|| text.is_ascii()) {
@@ -218,6 +231,10 @@ impl Ctx {
                 self.hits[base + (2 * p) / 64] |= 1 << ((2 * p) % 64);
                 if exact {
                     self.hits[base + (2 * p + 1) / 64] |= 1 << ((2 * p + 1) % 64);
+                }
+                if count {
+                    self.mentions[2 * p] += 1;
+                    self.mentions[2 * p + 1] += u32::from(exact);
                 }
                 if self.record {
                     self.positions.push(Hit {
@@ -323,13 +340,16 @@ impl Ctx {
         found
     }
 
-    /// How prominent `terms` (of an `about()`) are in the loaded item. With
-    /// `full` false it stops at a match in the title, which settles it.
+    /// How prominent the terms of an `about()` are in the loaded item: its
+    /// `terms` for the title and regexes, its literal `patterns` counted by
+    /// the scan. With `full` false it stops at a match in the title, which
+    /// settles it.
     pub(crate) fn about(
         &mut self,
         c: &Compiled,
         item: &ItemView,
         terms: &[usize],
+        patterns: &[(usize, bool)],
         full: bool,
     ) -> AboutScore {
         let mut score = AboutScore {
@@ -341,23 +361,21 @@ impl Ctx {
         if score.title && !full {
             return score;
         }
-        for f in [Field::Summary, Field::Content] {
-            for i in 0..self.used[f as usize] {
-                let text = self.texts[f as usize][i].as_str();
-                if text.is_empty() {
-                    continue;
-                }
-                score.words += word_count(text);
-                score.mentions += literal_mentions(c, terms, text);
-                for &t in terms {
-                    let TermKind::Regex(r) = c.terms[t].kind else {
-                        continue;
-                    };
-                    let rt = &c.regexes[r];
+        score.mentions = patterns
+            .iter()
+            .map(|&(p, prefix)| self.mentions[2 * p + usize::from(!prefix)] as usize)
+            .sum();
+        for &t in terms {
+            let TermKind::Regex(r) = c.terms[t].kind else {
+                continue;
+            };
+            let rt = &c.regexes[r];
+            for f in [Field::Summary, Field::Content] {
+                for i in 0..self.used[f as usize] {
                     let hay = if rt.case_sensitive {
                         value(item, f, i)
                     } else {
-                        text
+                        self.texts[f as usize][i].as_str()
                     };
                     if rt.gate.as_ref().is_none_or(|g| hay.contains(g.as_str())) {
                         score.mentions += rt.regex.find_iter(hay).count();
@@ -365,6 +383,22 @@ impl Ctx {
                 }
             }
         }
+        if !full && score.mentions < ABOUT_MIN_MENTIONS {
+            // Too few mentions to fill any text: no need to count its words.
+            return score;
+        }
+        score.words = match self.body_words {
+            Some(w) => w,
+            None => {
+                let w = [Field::Summary, Field::Content]
+                    .iter()
+                    .flat_map(|&f| &self.texts[f as usize][..self.used[f as usize]])
+                    .map(|t| word_count(t))
+                    .sum();
+                self.body_words = Some(w);
+                w
+            }
+        };
         score
     }
 
@@ -380,7 +414,9 @@ impl Ctx {
             Node::Or(parts, _) => parts.iter().any(|p| self.eval(c, p, item, now)),
             Node::Not(inner, _) => !self.eval(c, inner, item, now),
             Node::Time(cond, _) => time_holds(*cond, item.published, now),
-            Node::About { terms, .. } => self.about(c, item, terms, false).holds(),
+            Node::About {
+                terms, patterns, ..
+            } => self.about(c, item, terms, patterns, false).holds(),
             Node::Count {
                 need, terms, exprs, ..
             } => {
@@ -412,32 +448,6 @@ impl Ctx {
             }
         }
     }
-}
-
-/// Occurrences in folded `text` of the literal terms among `terms`, each at
-/// valid word boundaries (a prefix term needs only the start one).
-fn literal_mentions(c: &Compiled, terms: &[usize], text: &str) -> usize {
-    let mut n = 0;
-    let ascii = text.is_ascii();
-    for a in &c.automata {
-        if !a.ascii && ascii {
-            continue;
-        }
-        for m in a.ac.find_overlapping_iter(text) {
-            let p = a.ids[m.pattern().as_usize()];
-            let pat = &c.patterns[p];
-            if pat.start_boundary && !boundary_before(text, m.start()) {
-                continue;
-            }
-            let exact = !pat.end_boundary || boundary_after(text, m.end());
-            let counts = terms.iter().any(|&t| {
-                matches!(c.terms[t].kind, TermKind::Literal { pattern, prefix }
-                    if pattern == p && (prefix || exact))
-            });
-            n += usize::from(counts);
-        }
-    }
-    n
 }
 
 /// `host` is `domain` or one of its subdomains.

@@ -159,8 +159,12 @@ impl Walker<'_> {
                     .push(format!("{pad}{} {} — {how}", mark(ok), self.label(*span)));
                 ok
             }
-            Node::About { terms, span } => {
-                let score = ctx.about(self.c, self.item, terms, true);
+            Node::About {
+                terms,
+                patterns,
+                span,
+            } => {
+                let score = ctx.about(self.c, self.item, terms, patterns, true);
                 let found: Vec<(usize, FieldSet)> = terms
                     .iter()
                     .map(|&t| (t, ctx.term_fields(self.c, self.item, t, FieldSet::TEXT)))
