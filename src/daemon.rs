@@ -128,12 +128,7 @@ pub async fn sync_memberships(ctx: &Context, config: &Config) -> anyhow::Result<
             let matches = |item: &crate::model::StoredItem| {
                 let no_tags = Vec::new();
                 let item_tags = tags.get(&item.feed_url).unwrap_or(&no_tags);
-                membership::matches_contained(
-                    &filter.name,
-                    &filter.rules,
-                    &membership::stored_item_view(item, item_tags),
-                    now,
-                )
+                membership::stored_matches(&filter.name, &filter.rules, item, item_tags, now)
             };
             store.reevaluate(&filter.name, &feeds, &filter.fingerprint, &matches)
         })

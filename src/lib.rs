@@ -28,7 +28,8 @@
 //! - [`daemon`]: start-up, signals, reload, shutdown; `once`.
 //! - [`systemd`]: readiness and watchdog notifications.
 //! - [`metrics`]: Prometheus counters, on their own listener.
-//! - [`status`]: the per-feed status report.
+//! - [`status`]: the per-feed status report and the names of feed states.
+//! - [`preview`]: what a reload of an edited config would change in each output.
 //! - [`opml`]: OPML import (into the TOML, comments kept) and export.
 //! - [`cli`]: the subcommands.
 #![deny(missing_docs)]
@@ -46,6 +47,7 @@ pub mod normalize;
 pub mod opml;
 pub mod parse;
 pub mod pipeline;
+pub mod preview;
 pub mod publish;
 pub mod scheduler;
 pub mod status;

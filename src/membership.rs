@@ -280,6 +280,28 @@ pub fn explain_stored(
     lines
 }
 
+/// Whether `rules` match a stored item whose feed has `tags`: the verdict the
+/// daemon stores when it re-evaluates an output (`tidings preview` predicts it).
+pub fn stored_matches(
+    output: &str,
+    rules: &Rules,
+    item: &StoredItem,
+    tags: &[String],
+    now: DateTime<Utc>,
+) -> bool {
+    matches_contained(output, rules, &stored_item_view(item, tags), now)
+}
+
+/// Why `rules` match a stored item or not, clause by clause (as `explain`).
+pub fn stored_explanation(
+    rules: &Rules,
+    item: &StoredItem,
+    tags: &[String],
+    now: DateTime<Utc>,
+) -> crate::filter::Explanation {
+    rules.explain(&stored_item_view(item, tags), now)
+}
+
 /// For one stored item of `feed`: the filtered outputs drawing on the feed and
 /// the indices of those whose rules match (after its full text arrived).
 pub fn verdicts_stored(

@@ -1,5 +1,6 @@
 //! The HTTP server: every output as RSS 2.0 (`/feeds/<name>.xml`), Atom 1.0
-//! (`.atom`) and JSON Feed 1.1 (`.json`); `/opml`, a status page at `/`, `/healthz`.
+//! (`.atom`) and JSON Feed 1.1 (`.json`), and as a page to read and tune it by
+//! (`.html`); `/opml`, a status page at `/`, `/healthz`.
 //!
 //! Publishing only reads. A rendered document is cached with the store's change
 //! counter and re-rendered only when items changed, so a subscriber's poll costs a
@@ -7,6 +8,7 @@
 //! brotli) per `Accept-Encoding`. A private output (with a `token`) answers 404
 //! unless the token is given, so it cannot be discovered.
 
+mod html;
 mod page;
 mod render;
 
@@ -85,12 +87,15 @@ struct View {
     generation: u64,
     outputs: Vec<OutputSpec>,
     feeds: Vec<(String, String)>,
+    /// The whole config, for the pages that explain outputs (`html`).
+    config: Arc<Config>,
 }
 
 impl View {
     fn of(config: &Config, generation: u64) -> View {
         View {
             generation,
+            config: Arc::new(config.clone()),
             outputs: outputs_of(config),
             feeds: config
                 .feeds
@@ -174,7 +179,8 @@ pub async fn serve_metrics(
         get(move || {
             let (store, metrics) = (store.clone(), metrics.clone());
             async move {
-                let states = store::blocking(move || store.feed_states())
+                let now = chrono::Utc::now();
+                let states = store::blocking(move || crate::status::feeds_by_state(&store, now))
                     .await
                     .unwrap_or_default();
                 let mut r = metrics.render(&states).into_response();
@@ -214,6 +220,9 @@ async fn feed(
     Query(q): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(name) = file.strip_suffix(".html") {
+        return html::output_page(state, name, q.token.as_deref(), false).await;
+    }
     serve_output(state, &file, q.token.as_deref(), false, &headers).await
 }
 
@@ -222,6 +231,9 @@ async fn feed_with_token(
     Path((token, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(name) = file.strip_suffix(".html") {
+        return html::output_page(state, name, Some(&token), true).await;
+    }
     serve_output(state, &file, Some(&token), true, &headers).await
 }
 
