@@ -111,7 +111,9 @@ pub fn run(config: Option<&Config>, path: &Path, stats: bool) -> anyhow::Result<
         let since = time
             .checked_sub_signed(window)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let candidates = index.candidates(&keys, since);
+        let mut candidates = index.candidates(&keys, since);
+        // Oldest story first (see dedup::judge), its newest copy first.
+        candidates.sort_by_key(|(seq, e)| (e.value.story, std::cmp::Reverse(*seq)));
         let compared: Vec<(u64, &Signature)> =
             candidates.iter().map(|(s, e)| (*s, &e.signature)).collect();
         let verdict = dedup::judge(&signature, &compared);

@@ -6,12 +6,12 @@
 //!   (cut copies, added paragraphs, boilerplate, a rewritten dateline, a few
 //!   changed words, reordered paragraphs all keep most of them). Independently
 //!   written reports of one event share names and a quote or two, a few percent
-//!   of their runs. When the shorter text is a teaser (it fits in its lead) or
-//!   under a quarter of the other's size, its lead must also be the other's
-//!   lead: a teaser is the start of its story, and a digest or a live page
-//!   quoting many stories must not swallow them.
-//! - **Lead**, for teasers (a title and a first paragraph only): the teaser's
-//!   lead is the other's lead — 70 % of its shingles there, and at least 12 of
+//!   of their runs. When the shorter text is under a quarter of the other's
+//!   size, its lead must also be the other's lead, so that a digest or a live
+//!   page quoting many stories does not swallow them.
+//! - **Lead**, for teasers (a title and a first paragraph only, or any text
+//!   that fits in the lead): a teaser is the start of its story, so its lead
+//!   is the other's lead — 80 % of its shingles there, and at least 12 of
 //!   them (about 16 words in a row); or the titles agree and most of the lead's
 //!   three-word runs are the other's; or the teaser is nothing but the other's
 //!   exact title and first paragraph. A short, generic lead ("Staff Reports")
@@ -32,7 +32,7 @@ const MIN_RATIO: f32 = 0.25;
 /// Lead agreement a much shorter text needs for the text rule.
 const LEAD_FOR_SHORT: f32 = 0.5;
 /// Share of a teaser's lead shingles that must be in the other lead.
-pub const LEAD_SHARED: f32 = 0.7;
+pub const LEAD_SHARED: f32 = 0.8;
 /// And how many at least.
 const LEAD_MIN: usize = 12;
 /// With agreeing titles: share of the lead's three-word runs in the other lead.
@@ -131,33 +131,36 @@ impl<I> Verdict<I> {
     }
 }
 
-/// The candidate whose story `new` joins, or none. Candidates are compared
-/// in the order given; on equal evidence the first wins (give them newest or
-/// oldest first as the story's entry rule prefers).
+/// The candidate whose story `new` joins, or none: the first candidate, in
+/// the order given, that `new` is a copy of. Give them oldest story first: an
+/// item that matches two stories bridges what is one story split earlier (a
+/// teaser that matched nothing, then its full text), and joining the older
+/// keeps the copies that follow together.
 pub fn judge<I: Clone>(new: &Signature, candidates: &[(I, &Signature)]) -> Verdict<I> {
     if new.is_empty() {
         return Verdict::New { closest: None };
     }
     let new = Prepared::of(new);
-    let mut best: Option<(I, Evidence)> = None;
     let mut closest: Option<(I, Evidence)> = None;
     for (id, sig) in candidates {
         if sig.is_empty() {
             continue;
         }
-        let (matched, near) = compare(&new, &Prepared::of(sig));
-        if let Some(e) = matched {
-            if best.as_ref().is_none_or(|(_, b)| e.shared > b.shared) {
-                best = Some((id.clone(), e));
+        match compare(&new, &Prepared::of(sig)) {
+            (Some(evidence), _) => {
+                return Verdict::Copy {
+                    of: id.clone(),
+                    evidence,
+                };
             }
-        } else if closest.as_ref().is_none_or(|(_, c)| near.shared > c.shared) {
-            closest = Some((id.clone(), near));
+            (None, near) => {
+                if closest.as_ref().is_none_or(|(_, c)| near.shared > c.shared) {
+                    closest = Some((id.clone(), near));
+                }
+            }
         }
     }
-    match best {
-        Some((of, evidence)) => Verdict::Copy { of, evidence },
-        None => Verdict::New { closest },
-    }
+    Verdict::New { closest }
 }
 
 /// A signature with its lead shingle sets.
@@ -199,14 +202,12 @@ fn compare(a: &Prepared, b: &Prepared) -> (Option<Evidence>, Evidence) {
         of: n,
     };
     let size = ratio(short.sig.shingles as usize, long.sig.shingles as usize);
-    let whole = size >= MIN_RATIO && !short.sig.lead_is_all;
-    if s.len() >= MIN_SAMPLES
-        && text.shared >= TEXT_SHARED
-        && (whole || lead.shared >= LEAD_FOR_SHORT)
+    // A teaser's text is its lead: only the lead rules below judge it.
+    let teaser = a.sig.lead_is_all || b.sig.lead_is_all || s.len() < MIN_SAMPLES;
+    if !teaser && text.shared >= TEXT_SHARED && (size >= MIN_RATIO || lead.shared >= LEAD_FOR_SHORT)
     {
         return (Some(text), text);
     }
-    let teaser = a.sig.lead_is_all || b.sig.lead_is_all || s.len() < MIN_SAMPLES;
     if teaser {
         if lead.shared >= LEAD_SHARED && c >= LEAD_MIN {
             return (Some(lead), lead);
@@ -234,7 +235,7 @@ fn compare(a: &Prepared, b: &Prepared) -> (Option<Evidence>, Evidence) {
             return (Some(e), e);
         }
     }
-    let near = if s.len() >= MIN_SAMPLES && text.shared >= lead.shared {
+    let near = if !teaser && text.shared >= lead.shared {
         text
     } else {
         lead

@@ -327,13 +327,15 @@ fn chinese_copies_are_the_same_story() {
 }
 
 #[test]
-fn the_best_candidate_wins_and_reasons_name_it() {
+fn the_first_matching_candidate_wins_and_reasons_name_it() {
     let original = ferry();
+    let teaser = (FERRY_TITLE, FERRY[0], String::new());
     let v = judge(
         &sig(&ferry_rewrite()),
         &[
             ("independent", &sig(&ferry_independent())),
             ("original", &sig(&original)),
+            ("teaser", &sig(&teaser)),
         ],
     );
     let reasons = v.reasons(|i| format!("{i} (wire)"));
@@ -346,6 +348,16 @@ fn the_best_candidate_wins_and_reasons_name_it() {
             && reasons[0].contains("shingles shared"),
         "{reasons:?}"
     );
+    // The caller's order decides between stories (oldest first): the full
+    // text matches the teaser as well as the original.
+    let v = judge(
+        &sig(&original),
+        &[
+            ("teaser", &sig(&teaser)),
+            ("rewrite", &sig(&ferry_rewrite())),
+        ],
+    );
+    assert!(matches!(v, Verdict::Copy { of: "teaser", .. }));
     let v = judge(&sig(&ferry_independent()), &[("original", &sig(&original))]);
     let reasons = v.reasons(|i| i.to_string());
     assert!(
