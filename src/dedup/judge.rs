@@ -114,7 +114,7 @@ pub enum Verdict<I> {
 }
 
 impl<I> Verdict<I> {
-    /// Reasons in words; `name` describes a candidate ("<id> (<feed>)").
+    /// Reasons in words; `name` describes a candidate (e.g. `"<id> (<feed>)"`).
     pub fn reasons(&self, name: impl Fn(&I) -> String) -> Vec<String> {
         match self {
             Verdict::Copy { of, evidence } => {
