@@ -64,3 +64,5 @@ pub fn entry<'a>(prefer: &[String], copies: impl IntoIterator<Item = &'a str>) -
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cjk;
