@@ -58,9 +58,11 @@ BYTES=$(stat -c %s "$OUT/big.jsonl")
 echo
 echo "== $N items ($((BYTES / 1048576)) MB of JSON lines), one process${PIN:+ on one core}"
 START=$(date +%s.%N)
-/usr/bin/time -f "%M" -o "$OUT/rss" $PIN $BIN dedup --stats --jsonl "$OUT/big.jsonl" > "$OUT/big.pred" 2> "$OUT/stats"
+/usr/bin/time -f "%M %U %S" -o "$OUT/time" $PIN $BIN dedup --stats --jsonl "$OUT/big.jsonl" > "$OUT/big.pred" 2> "$OUT/stats"
 END=$(date +%s.%N)
 cat "$OUT/stats"
-python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'wall {s:.2f} s: {int(sys.argv[3])/s:,.0f} items/s; peak RSS {int(sys.argv[4])/1024:.0f} MB')" \
-  "$START" "$END" "$N" "$(cat "$OUT/rss")"
+# Wall time counts waiting for a shared core; CPU time (user + sys) is steadier.
+read -r RSS USR SYS < "$OUT/time"
+python3 -c "import sys; w=float(sys.argv[2])-float(sys.argv[1]); c=float(sys.argv[5])+float(sys.argv[6]); n=int(sys.argv[3]); print(f'wall {w:.2f} s: {n/w:,.0f} items/s; CPU {c:.2f} s: {n/c:,.0f} items per CPU second; peak RSS {int(sys.argv[4])/1024:.0f} MB; load average {sys.argv[7]}')" \
+  "$START" "$END" "$N" "$RSS" "$USR" "$SYS" "$(cut -d' ' -f1 /proc/loadavg)"
 python3 "$DEV/score.py" --truth "$OUT/big.truth.json" --pred "$OUT/big.pred" | sed -n '1,6p'

@@ -52,32 +52,133 @@ struct Line<'a> {
 #[derive(Default)]
 struct Stats {
     items: usize,
-    stories: usize,
     signature_bytes: usize,
     max_signature_bytes: usize,
     keys: usize,
     held: usize,
 }
 
+/// The stories seen so far, and the window of items to compare with.
+struct Grouping<'c> {
+    config: Option<&'c Config>,
+    settings: DedupConfig,
+    index: Index<Held>,
+    stories: Vec<Story>,
+    /// Latest publication time seen: the time of an undated item.
+    latest: Option<DateTime<Utc>>,
+    /// Kept only with `--stats`.
+    stats: Option<Stats>,
+}
+
+impl Grouping<'_> {
+    /// Places one item: its story's id and the reasons.
+    fn add(&mut self, item: Item) -> anyhow::Result<(serde_json::Value, Vec<String>)> {
+        // No arrival times here: an undated item is placed at the latest time seen.
+        let time = item.published.or(self.latest).unwrap_or_else(Utc::now);
+        self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
+        let feed = feed_name(self.config, &item.feed);
+        let rank = self.settings.prefer.iter().position(|p| *p == feed);
+        let signature = Signature::of(&item.title, &item.summary, &item.content);
+        let keys = signature.keys();
+        self.measure(&signature, &keys);
+
+        let since = time
+            .checked_sub_signed(chrono::Duration::from_std(self.settings.window)?)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let mut candidates = self.index.candidates(&keys, since);
+        // Oldest story first (see dedup::judge), its newest copy first.
+        candidates.sort_by_key(|(seq, e)| (e.value.story, std::cmp::Reverse(*seq)));
+        let compared: Vec<(u64, &Signature)> =
+            candidates.iter().map(|(s, e)| (*s, &e.signature)).collect();
+        let verdict = dedup::judge(&signature, &compared);
+        let held = |seq: &u64| self.index.get(*seq).map(|e| &e.value);
+        let mut reasons = verdict.reasons(|seq| {
+            held(seq).map_or_else(String::new, |h| format!("{} ({})", plain(&h.id), h.feed))
+        });
+        let joined = match &verdict {
+            Verdict::Copy { of, .. } => held(of).map(|h| h.story),
+            Verdict::New { .. } => None,
+        };
+        let story = match joined {
+            Some(s) => {
+                let entry = &mut self.stories[s].entry_rank;
+                if rank.is_some_and(|r| entry.is_none_or(|c| r < c)) {
+                    *entry = rank;
+                    reasons.push(format!(
+                        "the story's entry from now on: {feed:?} comes first in prefer"
+                    ));
+                }
+                s
+            }
+            None => {
+                self.stories.push(Story {
+                    id: item.id.clone(),
+                    entry_rank: rank,
+                });
+                self.stories.len() - 1
+            }
+        };
+        let held = Held {
+            id: item.id,
+            feed,
+            story,
+        };
+        self.index.insert(time, signature, held);
+        Ok((self.stories[story].id.clone(), reasons))
+    }
+
+    fn measure(&mut self, signature: &Signature, keys: &[u64]) {
+        let held = self.index.len() + 1;
+        let Some(s) = &mut self.stats else {
+            return;
+        };
+        let bytes = signature.to_bytes().len();
+        s.items += 1;
+        s.signature_bytes += bytes;
+        s.max_signature_bytes = s.max_signature_bytes.max(bytes);
+        s.keys += keys.len();
+        s.held = s.held.max(held);
+    }
+
+    /// The `--stats` line.
+    fn summary(&self, secs: f64) -> Option<String> {
+        let s = self.stats.as_ref()?;
+        let n = s.items.max(1) as f64;
+        Some(format!(
+            "{} items, {} stories, {secs:.1} s, {:.0} items/s; signature {:.0} bytes mean, {} max; {:.1} keys per item; at most {} items held (window {} h)",
+            s.items,
+            self.stories.len(),
+            s.items as f64 / secs,
+            s.signature_bytes as f64 / n,
+            s.max_signature_bytes,
+            s.keys as f64 / n,
+            s.held,
+            self.settings.window.as_secs() / 3600,
+        ))
+    }
+}
+
 /// Reads `path` (`-`: stdin), writes one line per item to stdout; with
-/// `stats`, sizes to stderr at the end.
+/// `stats`, sizes and speed to stderr at the end.
 pub fn run(config: Option<&Config>, path: &Path, stats: bool) -> anyhow::Result<()> {
     let settings = config.map_or_else(DedupConfig::default, |c| c.daemon.dedup.clone());
-    let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+    let mut reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
         let file =
             std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         Box::new(std::io::BufReader::with_capacity(1 << 16, file))
     };
-    let window = chrono::Duration::from_std(settings.window)?;
-    let mut index: Index<Held> = Index::new(settings.window);
-    let mut stories: Vec<Story> = Vec::new();
-    let mut last_time: Option<DateTime<Utc>> = None;
+    let mut grouping = Grouping {
+        config,
+        index: Index::new(settings.window),
+        settings,
+        stories: Vec::new(),
+        latest: None,
+        stats: stats.then(Stats::default),
+    };
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut sizes = Stats::default();
     let started = std::time::Instant::now();
-    let mut reader = reader;
     let mut line = Vec::new();
     for n in 1.. {
         line.clear();
@@ -93,92 +194,19 @@ pub fn run(config: Option<&Config>, path: &Path, stats: bool) -> anyhow::Result<
         // from_slice checks the UTF-8 as it parses (no second pass).
         let item: Item = serde_json::from_slice(&line)
             .with_context(|| format!("{}:{n}: not a JSON item", path.display()))?;
-        // No arrival times here: an undated item is placed at the latest time seen.
-        let time = item.published.or(last_time).unwrap_or_else(Utc::now);
-        last_time = Some(last_time.map_or(time, |l| l.max(time)));
-        let feed = feed_name(config, &item.feed);
-        let rank = settings.prefer.iter().position(|p| *p == feed);
-        let signature = Signature::of(&item.title, &item.summary, &item.content);
-        let keys = signature.keys();
-        if stats {
-            let bytes = signature.to_bytes().len();
-            sizes.items += 1;
-            sizes.signature_bytes += bytes;
-            sizes.max_signature_bytes = sizes.max_signature_bytes.max(bytes);
-            sizes.keys += keys.len();
-            sizes.held = sizes.held.max(index.len() + 1);
-        }
-        let since = time
-            .checked_sub_signed(window)
-            .unwrap_or(DateTime::<Utc>::MIN_UTC);
-        let mut candidates = index.candidates(&keys, since);
-        // Oldest story first (see dedup::judge), its newest copy first.
-        candidates.sort_by_key(|(seq, e)| (e.value.story, std::cmp::Reverse(*seq)));
-        let compared: Vec<(u64, &Signature)> =
-            candidates.iter().map(|(s, e)| (*s, &e.signature)).collect();
-        let verdict = dedup::judge(&signature, &compared);
-        let describe = |seq: &u64| {
-            index.get(*seq).map_or_else(String::new, |e| {
-                format!("{} ({})", plain(&e.value.id), e.value.feed)
-            })
-        };
-        let mut reasons = verdict.reasons(describe);
-        let story = match &verdict {
-            Verdict::Copy { of, .. } => index.get(*of).map(|e| e.value.story),
-            Verdict::New { .. } => None,
-        };
-        let story = match story {
-            Some(s) => {
-                let current = stories[s].entry_rank;
-                if rank.is_some_and(|r| current.is_none_or(|c| r < c)) {
-                    stories[s].entry_rank = rank;
-                    reasons.push(format!(
-                        "the story's entry from now on: {feed:?} comes first in prefer"
-                    ));
-                }
-                s
-            }
-            None => {
-                stories.push(Story {
-                    id: item.id.clone(),
-                    entry_rank: rank,
-                });
-                stories.len() - 1
-            }
-        };
-        let line = Line {
-            id: &item.id,
-            story: &stories[story].id,
+        let id = item.id.clone();
+        let (story, reasons) = grouping.add(item)?;
+        let out = Line {
+            id: &id,
+            story: &story,
             reasons,
         };
-        serde_json::to_writer(&mut stdout, &line)?;
+        serde_json::to_writer(&mut stdout, &out)?;
         stdout.write_all(b"\n")?;
-        index.insert(
-            time,
-            signature,
-            Held {
-                id: item.id,
-                feed,
-                story,
-            },
-        );
     }
     stdout.flush()?;
-    if stats && sizes.items > 0 {
-        let secs = started.elapsed().as_secs_f64();
-        sizes.stories = stories.len();
-        eprintln!(
-            "{} items, {} stories, {:.1} s, {:.0} items/s; signature {:.0} bytes mean, {} max; {:.1} keys per item; at most {} items held (window {} h)",
-            sizes.items,
-            sizes.stories,
-            secs,
-            sizes.items as f64 / secs,
-            sizes.signature_bytes as f64 / sizes.items as f64,
-            sizes.max_signature_bytes,
-            sizes.keys as f64 / sizes.items as f64,
-            sizes.held,
-            settings.window.as_secs() / 3600,
-        );
+    if let Some(summary) = grouping.summary(started.elapsed().as_secs_f64()) {
+        eprintln!("{summary}");
     }
     Ok(())
 }
