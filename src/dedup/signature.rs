@@ -6,7 +6,7 @@
 //!   not matter, a changed word breaks only the runs through it, and a copy that
 //!   is cut or has paragraphs added still contains most of the original's runs.
 //! - **Samples** of the shingles, chosen by value (the hashes below 2^(32−level)),
-//!   not by position: a text's samples are then exactly the samples of every
+//!   not by position: a text's samples are then among the samples of any
 //!   text containing it, so containment is measured without keeping every
 //!   shingle. Long texts take a higher level (every 2nd, 4th… shingle) to keep
 //!   at most [`MAX_SAMPLES`]; two signatures are compared at the higher level.
