@@ -9,6 +9,7 @@ mod clients;
 mod corpus;
 mod crash;
 mod daemon;
+mod dedup;
 mod extraction;
 mod fidelity;
 mod filters;

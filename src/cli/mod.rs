@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod dedup;
 mod extract;
 
 use std::io::{BufRead, Write};
@@ -163,6 +164,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Group items given as JSON lines into stories (copies of one story from
+    /// several feeds), with the daemon's code and settings; print one JSON line
+    /// per item: {"id", "story", "reasons"}.
+    Dedup {
+        /// The TOML config file (dedup_window_hours, prefer); defaults without one.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// JSON lines with id, title, summary, content, feed, published (plain
+        /// text), in arrival order; `-` for standard input.
+        #[arg(long)]
+        jsonl: PathBuf,
+        /// Print sizes and speed to stderr at the end (benchmarks).
+        #[arg(long, hide = true)]
+        stats: bool,
+    },
 }
 
 /// Entry point used by `main`.
@@ -289,6 +305,22 @@ pub fn main() -> ExitCode {
             output,
             jsonl,
         } => with_config(&config, |c| filter(&c, &output, &jsonl)),
+        Command::Dedup {
+            config: Some(config),
+            jsonl,
+            stats,
+        } => with_config(&config, |c| dedup::run(Some(&c), &jsonl, stats)),
+        Command::Dedup {
+            config: None,
+            jsonl,
+            stats,
+        } => match dedup::run(None, &jsonl, stats) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tidings: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -84,6 +84,30 @@ pub struct DaemonConfig {
     pub log_json: bool,
     /// Default retention for every feed.
     pub retention: Retention,
+    /// Story de-duplication settings.
+    pub dedup: DedupConfig,
+}
+
+/// Story de-duplication: which copies of one story (from several feeds) are
+/// recognised as one, and which copy an output shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DedupConfig {
+    /// How far back (by publication time, or arrival when later or missing) a
+    /// new item is compared: `dedup_window_hours`, default 72.
+    pub window: Duration,
+    /// `prefer`: feed names (URLs given in the file are resolved to names)
+    /// whose copy stands for a story, first listed first; the outputs'
+    /// default.
+    pub prefer: Vec<String>,
+}
+
+impl Default for DedupConfig {
+    fn default() -> DedupConfig {
+        DedupConfig {
+            window: Duration::from_secs(u64::from(crate::dedup::DEFAULT_WINDOW_HOURS) * 3600),
+            prefer: Vec::new(),
+        }
+    }
 }
 
 /// How long items are kept. Pruned items leave a tombstone so they are not
@@ -138,6 +162,11 @@ pub struct OutputConfig {
     pub token: Option<String>,
     /// The compiled `filter` rule; `None` serves every item of the selected feeds.
     pub filter: Option<crate::filter::Rules>,
+    /// Show each story once (`dedup`, default true); false shows every copy.
+    pub dedup: bool,
+    /// Feed names whose copy stands for a story here: the output's own
+    /// `prefer`, else `[daemon]`'s.
+    pub prefer: Vec<String>,
 }
 
 /// `from = { tags = [...], feeds = [...] }`: a feed is selected when it has one of

@@ -55,6 +55,9 @@ pub struct RawDaemon {
     pub log_format: Option<Spanned<String>>,
     pub keep_days: Option<Spanned<i64>>,
     pub keep_items: Option<Spanned<i64>>,
+    pub dedup_window_hours: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub prefer: Vec<Spanned<String>>,
 }
 
 /// One `[[feed]]`.
@@ -82,6 +85,8 @@ pub struct RawOutput {
     pub limit: Option<Spanned<i64>>,
     pub token: Option<Spanned<String>>,
     pub filter: Option<Spanned<String>>,
+    pub dedup: Option<bool>,
+    pub prefer: Option<Vec<Spanned<String>>>,
 }
 
 /// `from = { tags = [...], feeds = [...] }`.

@@ -11,7 +11,8 @@ use toml::Spanned;
 
 use super::raw::{self, RawConfig, RawFeed, RawOutput};
 use super::{
-    Config, DaemonConfig, FeedConfig, OutputConfig, Problem, Retention, Schedule, Selection,
+    Config, DaemonConfig, DedupConfig, FeedConfig, OutputConfig, Problem, Retention, Schedule,
+    Selection,
 };
 
 /// Turns byte spans into line:column positions.
@@ -83,8 +84,9 @@ impl Validator<'_> {
         self.problems.push(p);
     }
 
-    pub(super) fn config(&mut self, raw: RawConfig, path: &Path) -> Config {
-        let daemon = self.daemon(raw.daemon, path);
+    pub(super) fn config(&mut self, mut raw: RawConfig, path: &Path) -> Config {
+        let daemon_prefer = std::mem::take(&mut raw.daemon.prefer);
+        let mut daemon = self.daemon(raw.daemon, path);
         let mut seen_urls = HashSet::new();
         let mut feeds: Vec<Arc<FeedConfig>> = raw
             .feed
@@ -96,12 +98,13 @@ impl Validator<'_> {
         // the size 8-byte `Arc`s need: 4 MB kept for the daemon's life at 10,000
         // feeds.
         feeds.shrink_to_fit();
+        daemon.dedup.prefer = self.prefer(&daemon_prefer, &feeds);
         let mut seen_names = HashSet::new();
         let terms = crate::filter::TermLists::new(raw.terms);
         let outputs = raw
             .output
             .into_iter()
-            .filter_map(|o| self.output(o, &feeds, &terms, &mut seen_names))
+            .filter_map(|o| self.output(o, &feeds, &terms, &daemon.dedup, &mut seen_names))
             .collect();
         let sites = raw.site.into_iter().filter_map(|s| self.site(s)).collect();
         Config {
@@ -231,7 +234,36 @@ impl Validator<'_> {
                     self.positive(&raw.keep_items, "keep_items", 1..=10_000_000, 0) as u32
                 }),
             },
+            dedup: DedupConfig {
+                window: Duration::from_secs(
+                    3600 * self.positive(
+                        &raw.dedup_window_hours,
+                        "dedup_window_hours",
+                        1..=720,
+                        u64::from(crate::dedup::DEFAULT_WINDOW_HOURS),
+                    ),
+                ),
+                prefer: Vec::new(),
+            },
         }
+    }
+
+    /// `prefer = [...]`: each entry must name a feed (by name or URL); the
+    /// result lists feed names.
+    fn prefer(&mut self, raw: &[Spanned<String>], feeds: &[Arc<FeedConfig>]) -> Vec<String> {
+        raw.iter()
+            .filter_map(|p| {
+                let f = p.get_ref();
+                let feed = feeds.iter().find(|c| c.name == *f || c.url.as_str() == f);
+                if feed.is_none() {
+                    self.report(
+                        p,
+                        format!("prefer: no feed is named {f:?}: expected a feed's name or URL"),
+                    );
+                }
+                feed.map(|c| c.name.clone())
+            })
+            .collect()
     }
 
     fn positive(
@@ -436,6 +468,7 @@ impl Validator<'_> {
         raw: RawOutput,
         feeds: &[Arc<FeedConfig>],
         terms: &crate::filter::TermLists,
+        dedup: &DedupConfig,
         seen: &mut HashSet<String>,
     ) -> Option<OutputConfig> {
         let name = raw.name.get_ref().clone();
@@ -491,7 +524,13 @@ impl Validator<'_> {
             Some(src) => Some(self.filter(&name, src, terms)?),
             None => None,
         };
+        let prefer = match &raw.prefer {
+            Some(list) => self.prefer(list, feeds),
+            None => dedup.prefer.clone(),
+        };
         Some(OutputConfig {
+            dedup: raw.dedup.unwrap_or(true),
+            prefer,
             filter,
             title: raw.title.unwrap_or_else(|| name.clone()),
             description: raw.description.unwrap_or_default(),

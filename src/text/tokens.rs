@@ -323,7 +323,14 @@ pub fn bounded(html: &str, max_depth: usize) -> Cow<'_, str> {
 /// [`bounded`], and with `drop_pixels` without tracking pixels (see
 /// [`super::is_tracking_image`]), in the same pass.
 pub(crate) fn prefilter(html: &str, max_depth: usize, drop_pixels: bool) -> Cow<'_, str> {
-    if !html.contains('<') {
+    // Fewer tags than the cap cannot nest past it, and without an <img> there
+    // is no pixel: most summaries need no pass at all.
+    let b = html.as_bytes();
+    let tags = b.iter().filter(|&&c| c == b'<').count();
+    let images = drop_pixels
+        && b.windows(4)
+            .any(|w| w[0] == b'<' && w[1..].eq_ignore_ascii_case(b"img"));
+    if tags <= max_depth && !images {
         return Cow::Borrowed(html);
     }
     let sink = tokenize(
