@@ -16,4 +16,5 @@ mod hostile;
 mod operations;
 mod outputs;
 mod polling;
+mod server;
 mod service;

@@ -349,13 +349,26 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path) -> Daemon {
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        Daemon::start_with(config, |_| {})
+    }
+
+    /// [`Daemon::start`] with `prepare` applied to the command first (resource
+    /// limits, environment).
+    pub fn start_with(config: &Path, prepare: impl FnOnce(&mut std::process::Command)) -> Daemon {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"));
+        command
             .args(["run", "--config"])
             .arg(config)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        Daemon { child }
+            .stderr(std::process::Stdio::piped());
+        prepare(&mut command);
+        Daemon {
+            child: command.spawn().unwrap(),
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends a signal by name (HUP, TERM...).

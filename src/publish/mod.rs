@@ -6,9 +6,12 @@
 //! hash-map lookup; ETag / Last-Modified give 304s; responses are compressed (gzip,
 //! brotli) per `Accept-Encoding`. A private output (with a `token`) answers 404
 //! unless the token is given, so it cannot be discovered.
+//!
+//! Connections are served by [`server`] (timeouts, a connection cap).
 
 mod page;
 mod render;
+pub mod server;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -107,17 +110,31 @@ pub struct AppState {
     view: RwLock<Arc<View>>,
     cache: Mutex<HashMap<CacheKey, Arc<Rendered>>>,
     metrics: Arc<Metrics>,
+    limits: server::Limits,
 }
 
 impl AppState {
-    /// State for serving `config`'s outputs from `store`.
+    /// State for serving `config`'s outputs from `store`, with `[daemon]`'s
+    /// connection limits (the cap kept below this process's open-file limit).
     pub fn new(store: Store, config: &Config) -> AppState {
         AppState {
             store,
             view: RwLock::new(Arc::new(View::of(config, 0))),
             cache: Mutex::new(HashMap::new()),
             metrics: Arc::new(Metrics::default()),
+            limits: server::Limits::of(&config.daemon, server::descriptor_limit()),
         }
+    }
+
+    /// Serves within `limits` instead of the config's.
+    pub fn with_limits(mut self, limits: server::Limits) -> AppState {
+        self.limits = limits;
+        self
+    }
+
+    /// The connection limits [`serve`] applies.
+    pub fn limits(&self) -> server::Limits {
+        self.limits
     }
 
     /// Counts requests in `metrics` (shared with the pipeline).
@@ -151,15 +168,15 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves; in-flight requests finish first.
+/// Serves until `shutdown` resolves, within the state's [`server::Limits`];
+/// in-flight requests finish first.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.limits;
+    server::run(listener, router(state), limits, shutdown).await
 }
 
 /// Serves `/metrics` (Prometheus text) on its own listener until `shutdown`.
@@ -167,6 +184,7 @@ pub async fn serve_metrics(
     listener: TcpListener,
     store: Store,
     metrics: Arc<Metrics>,
+    limits: server::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = Router::new().route(
@@ -186,9 +204,7 @@ pub async fn serve_metrics(
             }
         }),
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    server::run(listener, app, limits, shutdown).await
 }
 
 async fn healthz(State(state): State<Arc<AppState>>) -> Response {
