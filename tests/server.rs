@@ -2,6 +2,7 @@
 //! values. The real server on 127.0.0.1 (the binary where a resource limit matters).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -288,4 +289,186 @@ async fn idle_and_half_sent_requests_are_cut_after_client_timeout() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+}
+
+/// A server whose output `a` is rendered from the korea fixture, with the
+/// shared render counter; `daemon` is extra `[daemon]` configuration.
+async fn counted_output(
+    daemon: &str,
+) -> (
+    String,
+    Arc<tidings::metrics::Metrics>,
+    FeedServer,
+    TempConfig,
+) {
+    let server = FeedServer::with_fixtures(&[("a.xml", "feeds/korea-rss2.xml")]).await;
+    let t = write_config(&format!(
+        "[daemon]\ndatabase = \"t.db\"\n{daemon}\n[[feed]]\nurl = \"{}\"\n\
+         [[output]]\nname = \"a\"\n[[output]]\nname = \"p\"\ntoken = \"s3cret-token-0123456789\"\n",
+        server.url("a.xml")
+    ));
+    let config = load(&t);
+    let ctx = tidings::daemon::context(&config).await.unwrap();
+    tidings::daemon::once_with(&ctx, &config).await;
+    let metrics = Arc::new(tidings::metrics::Metrics::default());
+    let state = Arc::new(
+        tidings::publish::AppState::new(ctx.store.clone(), &config).with_metrics(metrics.clone()),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(tidings::publish::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    (base, metrics, server, t)
+}
+
+fn renders(metrics: &tidings::metrics::Metrics) -> String {
+    metrics
+        .render(&[])
+        .lines()
+        .find(|l| l.starts_with("tidings_output_renders_total"))
+        .unwrap()
+        .to_string()
+}
+
+/// The self link of an RSS document (`atom:link rel="self"`).
+fn self_link(body: &str) -> &str {
+    let at = body.find("rel=\"self\"").expect("a self link");
+    let start = body[..at].rfind("href=\"").expect("href") + "href=\"".len();
+    &body[start..start + body[start..].find('"').unwrap()]
+}
+
+/// Regression: the cache key held the self URL built from the `Host` header and
+/// the cache was cleared past 256 keys, so every new Host value cost a render.
+#[tokio::test]
+async fn a_new_host_header_is_not_a_new_render() {
+    let (base, metrics, _server, _t) = counted_output("").await;
+    let c = client();
+    let url = format!("{base}/feeds/a.xml");
+    let mut etags = std::collections::HashSet::new();
+    for i in 0..300 {
+        let host = format!("h{i}.example:8080");
+        let r = c.get(&url).header("host", &host).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        etags.insert(r.headers()["etag"].to_str().unwrap().to_string());
+        let body = r.text().await.unwrap();
+        assert_eq!(self_link(&body), format!("http://{host}/feeds/a.xml"));
+        assert!(
+            body.contains(&format!("<link>http://{host}/</link>")),
+            "{body}"
+        );
+        assert_eq!(served_items(body.as_bytes()).len(), 4);
+    }
+    assert_eq!(renders(&metrics), "tidings_output_renders_total 1");
+    assert_eq!(etags.len(), 300, "different bytes, different ETags");
+
+    // The same Host again: the same ETag, and a 304 for it.
+    let r = c
+        .get(&url)
+        .header("host", "h7.example:8080")
+        .send()
+        .await
+        .unwrap();
+    let etag = r.headers()["etag"].clone();
+    assert!(etags.contains(etag.to_str().unwrap()));
+    let r = c
+        .get(&url)
+        .header("host", "h7.example:8080")
+        .header("if-none-match", etag.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 304);
+    // Another Host's copy differs, so that ETag does not match it.
+    let r = c
+        .get(&url)
+        .header("host", "h8.example:8080")
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Every format, and the private output's two URLs, with their own self links.
+    for (path, want) in [
+        ("feeds/a.atom", "feeds/a.atom"),
+        ("feeds/a.json", "feeds/a.json"),
+        (
+            "feeds/p.xml?token=s3cret-token-0123456789",
+            "feeds/p.xml?token=s3cret-token-0123456789",
+        ),
+        (
+            "feeds/s3cret-token-0123456789/p.xml",
+            "feeds/s3cret-token-0123456789/p.xml",
+        ),
+    ] {
+        for host in ["x.example", "y.example:1"] {
+            let body = c
+                .get(format!("{base}/{path}"))
+                .header("host", host)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let want = format!("http://{host}/{want}");
+            let escaped = want.replace('&', "&amp;");
+            assert!(
+                body.contains(&format!("\"{want}\"")) || body.contains(&format!("\"{escaped}\"")),
+                "{path} for {host}: {body}"
+            );
+        }
+    }
+    // a.xml, a.atom, a.json, p.xml by query, p.xml by path.
+    assert_eq!(renders(&metrics), "tidings_output_renders_total 5");
+
+    // A Host that is not a plain host[:port] is not echoed.
+    let body = c
+        .get(&url)
+        .header("host", "evil.example\"><x a=\"")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(self_link(&body), "http://localhost/feeds/a.xml");
+}
+
+#[tokio::test]
+async fn public_url_is_the_base_of_self_links_whatever_the_host() {
+    let (base, metrics, _server, _t) =
+        counted_output("public_url = \"https://feeds.example.org/tidings\"").await;
+    let c = client();
+    let url = format!("{base}/feeds/a.xml");
+    let mut seen = std::collections::HashSet::new();
+    for host in ["a.example", "b.example:81", "127.0.0.1"] {
+        let r = c.get(&url).header("host", host).send().await.unwrap();
+        let etag = r.headers()["etag"].to_str().unwrap().to_string();
+        let body = r.text().await.unwrap();
+        assert_eq!(
+            self_link(&body),
+            "https://feeds.example.org/tidings/feeds/a.xml"
+        );
+        assert!(body.contains("<link>https://feeds.example.org/tidings/</link>"));
+        seen.insert((etag, body));
+    }
+    assert_eq!(seen.len(), 1, "the same bytes and ETag for every Host");
+    assert_eq!(renders(&metrics), "tidings_output_renders_total 1");
+    let opml = c
+        .get(format!("{base}/opml"))
+        .header("host", "a.example")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        opml.contains("xmlUrl=\"https://feeds.example.org/tidings/feeds/a.xml\""),
+        "{opml}"
+    );
 }

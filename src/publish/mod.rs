@@ -7,6 +7,10 @@
 //! brotli) per `Accept-Encoding`. A private output (with a `token`) answers 404
 //! unless the token is given, so it cannot be discovered.
 //!
+//! Self links are absolute: `public_url` when configured, else built from the
+//! request's `Host`. Either way a document is rendered once, with a mark where
+//! the base URL goes, and the base is put in at serve time: nothing a client
+//! sends decides what is rendered or how many cache entries there are.
 //! Connections are served by [`server`] (timeouts, a connection cap).
 
 mod page;
@@ -15,7 +19,8 @@ pub mod server;
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::{Arc, Mutex, RwLock};
+use std::hash::BuildHasher;
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -72,15 +77,86 @@ pub fn outputs_of(config: &Config) -> Vec<OutputSpec> {
         .collect()
 }
 
+/// Stands for the server's base URL in a rendered document (see [`Rendered`]).
+/// Random per process, so no feed can put it into an item; made of characters
+/// that every writer leaves unescaped.
+static BASE_MARK: LazyLock<String> = LazyLock::new(|| {
+    let random = |n: u8| std::collections::hash_map::RandomState::new().hash_one(n);
+    format!(
+        "http://tidings-base-{:016x}{:016x}.invalid/",
+        random(1),
+        random(2)
+    )
+});
+
+static BASE_FINDER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new([BASE_MARK.as_str()]).expect("one literal pattern")
+});
+
+/// One rendered document, the same for every base URL it is served under.
 struct Rendered {
     changes: u64,
     version: u64,
     generation: u64,
-    body: Bytes,
-    etag: String,
+    /// The document cut where [`BASE_MARK`] stood: the base URL goes between pieces.
+    pieces: Arc<[Bytes]>,
+    /// Digest of the document with the mark in it.
+    digest: String,
     last_modified: DateTime<Utc>,
 }
 
+impl Rendered {
+    fn new(
+        body: Vec<u8>,
+        last_modified: DateTime<Utc>,
+        (changes, version, generation): (u64, u64, u64),
+    ) -> Rendered {
+        let digest = hex_digest(&body);
+        let body = Bytes::from(body);
+        let mut pieces = Vec::new();
+        let mut from = 0;
+        for m in BASE_FINDER.find_iter(&body[..]) {
+            pieces.push(body.slice(from..m.start()));
+            from = m.end();
+        }
+        pieces.push(body.slice(from..));
+        Rendered {
+            changes,
+            version,
+            generation,
+            pieces: pieces.into(),
+            digest,
+            last_modified,
+        }
+    }
+
+    /// The document with `base` in place of the mark: one copy, linear in its size.
+    fn body(&self, base: &str) -> Bytes {
+        if let [only] = &self.pieces[..] {
+            return only.clone();
+        }
+        let size = self.pieces.iter().map(Bytes::len).sum::<usize>()
+            + base.len() * (self.pieces.len() - 1);
+        let mut out = Vec::with_capacity(size);
+        for (i, piece) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(base.as_bytes());
+            }
+            out.extend_from_slice(piece);
+        }
+        out.into()
+    }
+
+    /// Differs whenever the served bytes do (the base is part of them).
+    fn etag(&self, base: &str) -> String {
+        let tag = hex_digest(format!("{}{base}", self.digest).as_bytes());
+        format!("W/\"{}\"", &tag[..24])
+    }
+}
+
+/// Output name, format, and the self link's path below the base URL. Every part
+/// comes from the config (the token, the output's name, one of four
+/// extensions), so the cache never grows with what clients send.
 type CacheKey = (String, Format, String);
 
 /// What the server publishes, from one config; replaced whole on reload.
@@ -88,6 +164,7 @@ struct View {
     generation: u64,
     outputs: Vec<OutputSpec>,
     feeds: Vec<(String, String)>,
+    public_url: Option<String>,
 }
 
 impl View {
@@ -100,6 +177,16 @@ impl View {
                 .iter()
                 .map(|f| (f.name.clone(), f.url.to_string()))
                 .collect(),
+            public_url: config.daemon.public_url.as_ref().map(|u| u.to_string()),
+        }
+    }
+
+    /// The base of absolute links (ends with `/`): `public_url`, else the
+    /// request's own host.
+    fn base_url(&self, headers: &HeaderMap) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}/", request_host(headers)),
         }
     }
 }
@@ -272,30 +359,30 @@ async fn serve_output(
     if !authorised {
         return not_found();
     }
-    let host = request_host(headers);
-    let self_url = match (&spec.token, token_in_path) {
-        (Some(t), true) => format!("http://{host}/feeds/{t}/{file}"),
-        (Some(t), false) => format!("http://{host}/feeds/{file}?token={t}"),
-        (None, _) => format!("http://{host}/feeds/{file}"),
+    let self_path = match (&spec.token, token_in_path) {
+        (Some(t), true) => format!("feeds/{t}/{file}"),
+        (Some(t), false) => format!("feeds/{file}?token={t}"),
+        (None, _) => format!("feeds/{file}"),
     };
-    let rendered =
-        match cached_or_render(&state, view.generation, &spec, format, self_url, host).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(output = %spec.name, error = %e, "cannot render output");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("cannot read the database: {e}\n"),
-                )
-                    .into_response();
-            }
-        };
-    let is_304 = not_modified(headers, &rendered);
+    let rendered = match cached_or_render(&state, view.generation, &spec, format, self_path).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(output = %spec.name, error = %e, "cannot render output");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("cannot read the database: {e}\n"),
+            )
+                .into_response();
+        }
+    };
+    let base = view.base_url(headers);
+    let etag = rendered.etag(&base);
+    let is_304 = not_modified(headers, &etag, rendered.last_modified);
     state.metrics.output_request(is_304);
     let mut response = if is_304 {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (StatusCode::OK, rendered.body.clone()).into_response()
+        (StatusCode::OK, rendered.body(&base)).into_response()
     };
     let h = response.headers_mut();
     h.insert(
@@ -310,7 +397,7 @@ async fn serve_output(
             "public, max-age=60"
         }),
     );
-    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&http_date(rendered.last_modified)) {
@@ -342,10 +429,9 @@ async fn cached_or_render(
     generation: u64,
     spec: &OutputSpec,
     format: Format,
-    self_url: String,
-    host: &str,
+    self_path: String,
 ) -> Result<Arc<Rendered>, store::StoreError> {
-    let key = (self_url.clone(), format, spec.name.clone());
+    let key = (spec.name.clone(), format, self_path);
     let changes = state.store.changes();
     let cached = state
         .cache
@@ -364,8 +450,8 @@ async fn cached_or_render(
             changes,
             version,
             generation,
-            body: hit.body.clone(),
-            etag: hit.etag.clone(),
+            pieces: hit.pieces.clone(),
+            digest: hit.digest.clone(),
             last_modified: hit.last_modified,
         });
         state
@@ -378,7 +464,7 @@ async fn cached_or_render(
     state.metrics.output_render();
     let store = state.store.clone();
     let spec = spec.clone();
-    let site_url = format!("http://{host}/");
+    let self_url = format!("{}{}", *BASE_MARK, key.2);
     let rendered = store::blocking(move || {
         let items = newest_distinct(spec.limit, |n| {
             store.output_items(&spec.name, spec.filtered, spec.feed_urls.len(), n)
@@ -388,31 +474,26 @@ async fn cached_or_render(
             title: &spec.title,
             description: &spec.description,
             self_url: &self_url,
-            site_url: &site_url,
+            site_url: &BASE_MARK,
         };
         let body = render(format, &channel, &items);
-        let etag = format!("W/\"{}\"", &hex_digest(&body)[..24]);
         let last_modified = items
             .iter()
             .map(|i| i.modified)
             .max()
             .unwrap_or(DateTime::UNIX_EPOCH);
-        Ok(Arc::new(Rendered {
-            changes,
-            version,
-            generation,
-            body: body.into(),
-            etag,
+        Ok(Arc::new(Rendered::new(
+            body,
             last_modified,
-        }))
+            (changes, version, generation),
+        )))
     })
     .await?;
-    let mut cache = state.cache.lock().unwrap_or_else(|p| p.into_inner());
-    // Host headers are client-controlled: bound the cache instead of trusting them.
-    if cache.len() > 256 {
-        cache.clear();
-    }
-    cache.insert(key, rendered.clone());
+    state
+        .cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key, rendered.clone());
     Ok(rendered)
 }
 
@@ -450,12 +531,12 @@ pub fn newest_distinct(
 }
 
 /// If-None-Match wins over If-Modified-Since (RFC 9110 §13.2.2).
-fn not_modified(headers: &HeaderMap, r: &Rendered) -> bool {
+fn not_modified(headers: &HeaderMap, etag: &str, last_modified: DateTime<Utc>) -> bool {
     if let Some(inm) = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
     {
-        let ours = r.etag.trim_start_matches("W/");
+        let ours = etag.trim_start_matches("W/");
         return inm
             .split(',')
             .map(str::trim)
@@ -466,11 +547,48 @@ fn not_modified(headers: &HeaderMap, r: &Rendered) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
     {
-        return r.last_modified.timestamp() <= ims.timestamp();
+        return last_modified.timestamp() <= ims.timestamp();
     }
     false
 }
 
 fn http_date(t: DateTime<Utc>) -> String {
     t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rendered(text: &str) -> Rendered {
+        let body = text.replace("{base}", &BASE_MARK).into_bytes();
+        Rendered::new(body, DateTime::UNIX_EPOCH, (0, 0, 0))
+    }
+
+    #[test]
+    fn the_base_goes_wherever_the_mark_stood_and_nowhere_else() {
+        let r = rendered("<a href=\"{base}feeds/x.xml\"/><link>{base}</link>{base}");
+        assert_eq!(r.pieces.len(), 4);
+        assert_eq!(
+            r.body("https://a.example/t/"),
+            "<a href=\"https://a.example/t/feeds/x.xml\"/><link>https://a.example/t/</link>https://a.example/t/"
+        );
+        let plain = rendered("no links, http://tidings-base-0.invalid/ included");
+        assert_eq!(
+            plain.body("http://b.example/"),
+            "no links, http://tidings-base-0.invalid/ included"
+        );
+    }
+
+    #[test]
+    fn the_etag_follows_the_served_bytes() {
+        let r = rendered("<link>{base}</link>");
+        assert_eq!(r.etag("http://a.example/"), r.etag("http://a.example/"));
+        assert_ne!(r.etag("http://a.example/"), r.etag("http://b.example/"));
+        assert_ne!(
+            r.etag("http://a.example/"),
+            rendered("<link>{base}</link>.").etag("http://a.example/")
+        );
+        assert!(r.etag("http://a.example/").starts_with("W/\""));
+    }
 }
