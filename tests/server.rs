@@ -353,7 +353,9 @@ async fn a_new_host_header_is_not_a_new_render() {
         let r = c.get(&url).header("host", &host).send().await.unwrap();
         assert_eq!(r.status(), 200);
         etags.insert(r.headers()["etag"].to_str().unwrap().to_string());
+        let length = r.content_length();
         let body = r.text().await.unwrap();
+        assert_eq!(length, Some(body.len() as u64), "Content-Length");
         assert_eq!(self_link(&body), format!("http://{host}/feeds/a.xml"));
         assert!(
             body.contains(&format!("<link>http://{host}/</link>")),

@@ -23,7 +23,7 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -130,27 +130,65 @@ impl Rendered {
         }
     }
 
-    /// The document with `base` in place of the mark: one copy, linear in its size.
-    fn body(&self, base: &str) -> Bytes {
-        if let [only] = &self.pieces[..] {
-            return only.clone();
-        }
+    /// The document with `base` in place of the mark, sent piece by piece: no
+    /// copy of the cached bytes, and an exact length (`Content-Length`).
+    fn body(&self, base: &str) -> Body {
         let size = self.pieces.iter().map(Bytes::len).sum::<usize>()
             + base.len() * (self.pieces.len() - 1);
-        let mut out = Vec::with_capacity(size);
-        for (i, piece) in self.pieces.iter().enumerate() {
-            if i > 0 {
-                out.extend_from_slice(base.as_bytes());
-            }
-            out.extend_from_slice(piece);
-        }
-        out.into()
+        Body::new(Filled {
+            pieces: self.pieces.clone(),
+            base: Bytes::copy_from_slice(base.as_bytes()),
+            next: 0,
+            left: size as u64,
+        })
     }
 
     /// Differs whenever the served bytes do (the base is part of them).
     fn etag(&self, base: &str) -> String {
         let tag = hex_digest(format!("{}{base}", self.digest).as_bytes());
         format!("W/\"{}\"", &tag[..24])
+    }
+}
+
+/// A cached document's pieces with the base URL between them, as a body.
+struct Filled {
+    pieces: Arc<[Bytes]>,
+    base: Bytes,
+    /// Position in pieces[0], base, pieces[1], base, ... pieces[n-1].
+    next: usize,
+    left: u64,
+}
+
+impl http_body::Body for Filled {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        while self.next < 2 * self.pieces.len() - 1 {
+            let i = self.next;
+            self.next += 1;
+            let chunk = if i.is_multiple_of(2) {
+                self.pieces[i / 2].clone()
+            } else {
+                self.base.clone()
+            };
+            if !chunk.is_empty() {
+                self.left -= chunk.len() as u64;
+                return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(chunk))));
+            }
+        }
+        std::task::Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.left == 0
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.left)
     }
 }
 
@@ -560,24 +598,33 @@ fn http_date(t: DateTime<Utc>) -> String {
 mod tests {
     use super::*;
 
+    async fn text(body: Body) -> String {
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
     fn rendered(text: &str) -> Rendered {
         let body = text.replace("{base}", &BASE_MARK).into_bytes();
         Rendered::new(body, DateTime::UNIX_EPOCH, (0, 0, 0))
     }
 
-    #[test]
-    fn the_base_goes_wherever_the_mark_stood_and_nowhere_else() {
+    #[tokio::test]
+    async fn the_base_goes_wherever_the_mark_stood_and_nowhere_else() {
         let r = rendered("<a href=\"{base}feeds/x.xml\"/><link>{base}</link>{base}");
         assert_eq!(r.pieces.len(), 4);
+        let body = r.body("https://a.example/t/");
+        let want = "<a href=\"https://a.example/t/feeds/x.xml\"/><link>https://a.example/t/</link>https://a.example/t/";
         assert_eq!(
-            r.body("https://a.example/t/"),
-            "<a href=\"https://a.example/t/feeds/x.xml\"/><link>https://a.example/t/</link>https://a.example/t/"
+            http_body::Body::size_hint(&body).exact(),
+            Some(want.len() as u64)
         );
+        assert_eq!(text(body).await, want);
         let plain = rendered("no links, http://tidings-base-0.invalid/ included");
         assert_eq!(
-            plain.body("http://b.example/"),
+            text(plain.body("http://b.example/")).await,
             "no links, http://tidings-base-0.invalid/ included"
         );
+        assert_eq!(text(rendered("").body("http://b.example/")).await, "");
     }
 
     #[test]
