@@ -141,8 +141,9 @@ fn main() {
             (time_plain(), r)
         };
         let rec = match rec {
-            Ok(Ok((feed, repairs))) => {
-                for r in repairs {
+            Ok(Ok(recovered)) => {
+                let feed = recovered.feed;
+                for r in recovered.repairs {
                     *repairs_used.entry(r).or_default() += 1;
                 }
                 Outcome::Items(feed.entries.len())

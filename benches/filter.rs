@@ -15,9 +15,10 @@ use std::time::Instant;
 
 use chrono::Utc;
 use tidings::filter::ItemView;
-use tidings::membership::{FilterText, stored_item_view};
-use tidings::model::NewItem;
+use tidings::membership::stored_item_view;
+use tidings::model::{Body, NewItem};
 use tidings::store::{FeedRef, Refresh, Store};
+use tidings::text::prepare;
 
 const EN: &[&str] = &[
     "The foreign ministers of Japan and South Korea met in Seoul on Tuesday to discuss regional security.",
@@ -247,8 +248,9 @@ fn reevaluate(items: &[Item], rules: &tidings::filter::Rules) -> Result<(), Stri
                 link: Some(format!("https://feed{f}.example/{i}")),
                 canonical_link: None,
                 title: it.title.clone(),
-                summary: Some(it.summary.clone()),
-                content: Some(it.content.clone()),
+                summary: Some(prepare(&Body::html(it.summary.clone()), None)),
+                content: Some(prepare(&Body::html(it.content.clone()), None)),
+                authors: vec![],
                 author: None,
                 categories: vec![],
                 published: Some(now),
@@ -290,12 +292,11 @@ fn reevaluate(items: &[Item], rules: &tidings::filter::Rules) -> Result<(), Stri
     let t = Instant::now();
     let (evaluated, matched) = store
         .reevaluate("bench", &feeds, "fingerprint", &|item| {
-            let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
-            rules.matches(&stored_item_view(item, &text, &no_tags), now)
+            rules.matches(&stored_item_view(item, &no_tags), now)
         })
         .map_err(|e| e.to_string())?;
     println!(
-        "re-evaluated {evaluated} stored items ({matched} match) in {:.2} s (read, HTML to text, match, rewrite memberships)",
+        "re-evaluated {evaluated} stored items ({matched} match) in {:.2} s (read the stored text, match, rewrite memberships)",
         t.elapsed().as_secs_f64()
     );
     Ok(())

@@ -2,7 +2,8 @@
 # The README's test command. On a fresh Debian machine with Rust installed it
 # installs what the tests need (the real feed clients that read what tidings
 # serves: xmllint, newsboat, rss2email, Python feedparser, Node rss-parser and
-# feedsmith), then runs the format check, clippy and the whole test suite.
+# feedsmith; headless Chromium, which renders the output pages), then runs the
+# format check, clippy and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,8 @@ command -v xmllint >/dev/null 2>&1 || need_apt+=(libxml2-utils)
 command -v newsboat >/dev/null 2>&1 || need_apt+=(newsboat)
 command -v r2e >/dev/null 2>&1 || need_apt+=(rss2email)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v timeout >/dev/null 2>&1 || need_apt+=(coreutils)
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)

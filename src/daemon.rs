@@ -63,6 +63,9 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         filters: Filters::new(config),
         pages,
         sites: Arc::new(std::sync::RwLock::new(Arc::new(config.sites.clone()))),
+        link_schemes: Arc::new(std::sync::RwLock::new(
+            config.daemon.link_schemes.clone().into(),
+        )),
         metrics: Arc::new(Metrics::default()),
         cpu: pipeline::cpu_slots(),
     };
@@ -123,13 +126,9 @@ pub async fn sync_memberships(ctx: &Context, config: &Config) -> anyhow::Result<
             let feeds: Vec<String> = filter.feeds.iter().cloned().collect();
             let now = Utc::now();
             let matches = |item: &crate::model::StoredItem| {
-                let text =
-                    membership::FilterText::new(item.summary.as_deref(), item.content.as_deref());
                 let no_tags = Vec::new();
                 let item_tags = tags.get(&item.feed_url).unwrap_or(&no_tags);
-                filter
-                    .rules
-                    .matches(&membership::stored_item_view(item, &text, item_tags), now)
+                membership::stored_matches(&filter.name, &filter.rules, item, item_tags, now)
             };
             store.reevaluate(&filter.name, &feeds, &filter.fingerprint, &matches)
         })
@@ -219,7 +218,7 @@ pub async fn run(
             .with_context(|| format!("cannot listen on {addr} for metrics"))?;
         let mut stop = stop_rx.clone();
         info!(%addr, "serving Prometheus metrics at /metrics");
-        tokio::spawn(publish::serve_metrics(
+        tokio::spawn(publish::serve_metrics_within(
             listener,
             ctx.store.clone(),
             ctx.metrics.clone(),
@@ -249,6 +248,7 @@ pub async fn run(
         plan_tx,
         stop_rx.clone(),
     ));
+    tokio::spawn(backfill_text(ctx.store.clone(), stop_rx.clone()));
     info!(%addr, feeds = config.feeds.len(), outputs = config.outputs.len(), "tidings is serving");
     systemd::ready();
     systemd::spawn_watchdog(ctx.store.clone(), stop_rx.clone());
@@ -278,6 +278,30 @@ pub async fn run(
     }
     info!("stopped");
     Ok(())
+}
+
+/// Prepares, in the background and a chunk at a time, the bodies of items
+/// stored by a version of tidings that did not keep their text.
+async fn backfill_text(store: Store, stop: watch::Receiver<bool>) {
+    let (mut after, mut done) = (0, 0);
+    while !*stop.borrow() {
+        let s = store.clone();
+        match store::blocking(move || s.backfill_text(after)).await {
+            Ok(Some((last, n))) => {
+                after = last;
+                done += n;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                warn!(error = %e, "preparing older items' text failed; they are prepared when read");
+                return;
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    if done > 0 {
+        info!(items = done, "older items' text prepared and kept");
+    }
 }
 
 async fn reload_on_sighup(
@@ -347,6 +371,8 @@ async fn reload(
     let plan = plan(&ctx.store, &new).await?;
     ctx.filters.set(&new);
     *ctx.sites.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new.sites.clone());
+    *ctx.link_schemes.write().unwrap_or_else(|p| p.into_inner()) =
+        new.daemon.link_schemes.clone().into();
     sync_memberships(ctx, &new).await?;
     plans.send(plan).await.context("scheduler stopped")?;
     state.update(&new);

@@ -18,7 +18,8 @@
 //! - [`fetch`]: the one HTTP client.
 //! - [`filter`]: the filter language: parse, compile, evaluate, explain.
 //! - [`parse`]: feed-rs, guarded against its panics; its types stop there.
-//! - [`normalize`]: item identity and text clean-up.
+//! - [`normalize`]: item identity, titles, bodies prepared once, links.
+//! - [`text`]: the one home of HTML and text (to text, sanitizing, entities, links).
 //! - [`extract`]: article pages → clean article HTML and text.
 //! - [`store`]: SQLite; the only module that knows SQL.
 //! - [`membership`]: which filtered outputs an item belongs to.
@@ -27,7 +28,8 @@
 //! - [`daemon`]: start-up, signals, reload, shutdown; `once`.
 //! - [`systemd`]: readiness and watchdog notifications.
 //! - [`metrics`]: Prometheus counters, on their own listener.
-//! - [`status`]: the per-feed status report.
+//! - [`status`]: the per-feed status report and the names of feed states.
+//! - [`preview`]: what a reload of an edited config would change in each output.
 //! - [`opml`]: OPML import (into the TOML, comments kept) and export.
 //! - [`cli`]: the subcommands.
 #![deny(missing_docs)]
@@ -45,8 +47,10 @@ pub mod normalize;
 pub mod opml;
 pub mod parse;
 pub mod pipeline;
+pub mod preview;
 pub mod publish;
 pub mod scheduler;
 pub mod status;
 pub mod store;
 pub mod systemd;
+pub mod text;

@@ -2,8 +2,9 @@
 //! compiled filters and the items the pipeline and the store hand around.
 //!
 //! Pure functions plus [`Filters`], the shared, reloadable set of compiled rules.
-//! Filters see plain text: summaries and contents are converted from HTML first,
-//! so markup and attribute values never match.
+//! Filters see plain text: each item's summary and content text, computed once
+//! when it was stored (`text::prepare`), so markup and attribute values never
+//! match and nothing is converted again here.
 
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
@@ -14,7 +15,6 @@ use crate::config::{Config, FeedConfig, OutputConfig};
 use crate::filter::{ItemView, Rules};
 use crate::model::{NewItem, StoredItem};
 use crate::normalize::hex_digest;
-use crate::normalize::html_to_text;
 
 /// One filtered output: its name, the feeds it draws on, its rules.
 #[derive(Debug, Clone)]
@@ -75,32 +75,17 @@ impl Filters {
     }
 }
 
-/// Text fields of an item, converted once for a rule to read.
-pub struct FilterText {
-    summary: String,
-    content: String,
-}
-
-impl FilterText {
-    /// Plain text of an item's summary and content HTML.
-    pub fn new(summary: Option<&str>, content: Option<&str>) -> FilterText {
-        FilterText {
-            summary: summary.map(html_to_text).unwrap_or_default(),
-            content: content.map(html_to_text).unwrap_or_default(),
-        }
-    }
+/// The plain text of an optional body ("" without one).
+fn text_of(body: &Option<crate::model::HtmlText>) -> &str {
+    body.as_ref().map_or("", |b| b.text.as_str())
 }
 
 /// The view of a freshly parsed item.
-pub fn new_item_view<'a>(
-    item: &'a NewItem,
-    text: &'a FilterText,
-    feed: &'a FeedConfig,
-) -> ItemView<'a> {
+pub fn new_item_view<'a>(item: &'a NewItem, feed: &'a FeedConfig) -> ItemView<'a> {
     ItemView {
         title: &item.title,
-        summary: &text.summary,
-        content: &text.content,
+        summary: text_of(&item.summary),
+        content: text_of(&item.content),
         author: item.author.as_deref().unwrap_or(""),
         categories: &item.categories,
         link: item.link.as_deref().unwrap_or(""),
@@ -111,15 +96,11 @@ pub fn new_item_view<'a>(
 }
 
 /// The view of a stored item.
-pub fn stored_item_view<'a>(
-    item: &'a StoredItem,
-    text: &'a FilterText,
-    tags: &'a [String],
-) -> ItemView<'a> {
+pub fn stored_item_view<'a>(item: &'a StoredItem, tags: &'a [String]) -> ItemView<'a> {
     ItemView {
         title: &item.title,
-        summary: &text.summary,
-        content: &text.content,
+        summary: text_of(&item.summary),
+        content: text_of(&item.content),
         author: item.author.as_deref().unwrap_or(""),
         categories: &item.categories,
         link: item.link.as_deref().unwrap_or(""),
@@ -144,10 +125,7 @@ pub fn verdicts(
     }
     let matches = items
         .iter()
-        .map(|item| {
-            let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
-            matching(&relevant, &new_item_view(item, &text, feed), now)
-        })
+        .map(|item| matching(&relevant, &new_item_view(item, feed), now))
         .collect();
     (names, matches)
 }
@@ -165,9 +143,28 @@ fn matching(relevant: &[&OutputFilter], view: &ItemView, now: DateTime<Utc>) -> 
     relevant
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.rules.matches(view, now))
+        .filter(|(_, f)| matches_contained(&f.name, &f.rules, view, now))
         .map(|(i, _)| i)
         .collect()
+}
+
+/// Whether `rules` match `view`. A panic while evaluating one item is a bug,
+/// but it must not stop start-up, a reload or the other items: it is logged
+/// with the output and the item, and the item counts as not matching.
+pub fn matches_contained(output: &str, rules: &Rules, view: &ItemView, now: DateTime<Utc>) -> bool {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rules.matches(view, now))) {
+        Ok(matched) => matched,
+        Err(_) => {
+            tracing::error!(
+                output,
+                feed = view.feed_name,
+                item = view.link,
+                title = view.title,
+                "filter evaluation panicked on this item (a bug; please report it): it is left out of the output"
+            );
+            false
+        }
+    }
 }
 
 /// One line of `tidings filter --jsonl`: an item as a user writes it to test a rule.
@@ -261,8 +258,7 @@ pub fn explain_stored(
         .find(|f| f.url.as_str() == item.feed_url)
         .map(|f| f.tags.clone())
         .unwrap_or_default();
-    let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
-    let explanation = rules.explain(&stored_item_view(item, &text, &tags), now);
+    let explanation = rules.explain(&stored_item_view(item, &tags), now);
     lines.push(format!(
         "verdict: {}",
         if explanation.matched {
@@ -284,6 +280,28 @@ pub fn explain_stored(
     lines
 }
 
+/// Whether `rules` match a stored item whose feed has `tags`: the verdict the
+/// daemon stores when it re-evaluates an output (`tidings preview` predicts it).
+pub fn stored_matches(
+    output: &str,
+    rules: &Rules,
+    item: &StoredItem,
+    tags: &[String],
+    now: DateTime<Utc>,
+) -> bool {
+    matches_contained(output, rules, &stored_item_view(item, tags), now)
+}
+
+/// Why `rules` match a stored item or not, clause by clause (as `explain`).
+pub fn stored_explanation(
+    rules: &Rules,
+    item: &StoredItem,
+    tags: &[String],
+    now: DateTime<Utc>,
+) -> crate::filter::Explanation {
+    rules.explain(&stored_item_view(item, tags), now)
+}
+
 /// For one stored item of `feed`: the filtered outputs drawing on the feed and
 /// the indices of those whose rules match (after its full text arrived).
 pub fn verdicts_stored(
@@ -293,7 +311,6 @@ pub fn verdicts_stored(
     now: DateTime<Utc>,
 ) -> (Vec<String>, Vec<usize>) {
     let relevant = drawing_on(filters, feed);
-    let text = FilterText::new(item.summary.as_deref(), item.content.as_deref());
-    let matched = matching(&relevant, &stored_item_view(item, &text, &feed.tags), now);
+    let matched = matching(&relevant, &stored_item_view(item, &feed.tags), now);
     (relevant.iter().map(|f| f.name.clone()).collect(), matched)
 }

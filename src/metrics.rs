@@ -82,13 +82,13 @@ impl Metrics {
         add(&self.output_renders, 1);
     }
 
-    /// Prometheus text exposition; `feeds_by_state` comes from the store at scrape time.
+    /// Prometheus text exposition; `feeds_by_state` is [`crate::status::feeds_by_state`] at scrape time.
     pub fn render(&self, feeds_by_state: &[(String, u64)]) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "# HELP tidings_feeds Configured feeds by state of their last poll.\n# TYPE tidings_feeds gauge"
+            "# HELP tidings_feeds Feeds by state, named as tidings status names them (ok, not modified, deferred, failing, gone, never polled).\n# TYPE tidings_feeds gauge"
         );
         for (state, n) in feeds_by_state {
             let _ = writeln!(out, "tidings_feeds{{state=\"{state}\"}} {n}");

@@ -36,7 +36,7 @@ pub enum FetchKind {
         status: u16,
     },
     /// A body to parse.
-    Fetched(FetchedBody),
+    Fetched(Box<FetchedBody>),
 }
 
 /// A fetched document, already decompressed and within the size cap.
@@ -46,8 +46,11 @@ pub struct FetchedBody {
     pub status: u16,
     /// The raw bytes: feed-rs detects the encoding itself, so nothing is decoded here.
     pub bytes: Vec<u8>,
-    /// The URL after redirects; relative links in the document resolve against it.
+    /// The URL after redirects.
     pub final_url: url::Url,
+    /// What relative links in the document resolve against: `Content-Location`
+    /// (resolved against `final_url`) when the server sends one, else `final_url`.
+    pub base_url: url::Url,
     /// Validators to store for the next conditional GET.
     pub validators: Validators,
     /// `Content-Type` response header, if any.
@@ -63,10 +66,86 @@ pub struct ParsedFeed {
     pub site_link: Option<String>,
     /// RSS `<ttl>` in minutes (a floor on the poll interval).
     pub ttl_minutes: Option<u32>,
+    /// Atom `feed/author`: the authors of entries that name none.
+    pub authors: Vec<Person>,
+    /// What relative URLs in the document resolve against (its URL, or
+    /// `Content-Location`).
+    pub base: Option<String>,
     /// The entries, in document order.
     pub entries: Vec<ParsedEntry>,
     /// Repairs the lenient parse applied (empty when the document was well-formed).
     pub repairs: Vec<&'static str>,
+}
+
+/// How a source wrote a text field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TextKind {
+    /// HTML (RSS `description` and `content:encoded`, Atom `type="html"` or
+    /// `"xhtml"`, JSON Feed `content_html`).
+    #[default]
+    Html,
+    /// Plain text (Atom `type="text"`, JSON Feed `content_text` and `summary`):
+    /// `<` and `&` in it are characters, not markup.
+    Text,
+}
+
+/// A text field as the source states it, with its kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Body {
+    /// The text, XML-decoded (base64 content decoded too).
+    pub value: String,
+    /// Whether it is HTML or plain text.
+    pub kind: TextKind,
+}
+
+impl Body {
+    /// An HTML body.
+    pub fn html(value: impl Into<String>) -> Body {
+        Body {
+            value: value.into(),
+            kind: TextKind::Html,
+        }
+    }
+
+    /// A plain-text body.
+    pub fn text(value: impl Into<String>) -> Body {
+        Body {
+            value: value.into(),
+            kind: TextKind::Text,
+        }
+    }
+}
+
+/// A body ready to store and serve: sanitised HTML and its plain text, computed
+/// once by `text::prepare` when the item is stored.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HtmlText {
+    /// Sanitised HTML (relative URLs resolved, no script, no tracking pixels).
+    pub html: String,
+    /// Plain text, paragraphs separated by blank lines.
+    pub text: String,
+}
+
+/// An author or contributor.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Person {
+    /// RSS `author` "email (Name)" / `dc:creator` / `itunes:author`, Atom
+    /// `author/name`, JSON Feed `authors[].name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// RSS `author` "email (Name)", Atom `author/email`, JSON Feed `mailto:` url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Atom `author/uri`, JSON Feed `authors[].url` (http(s) only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+}
+
+impl Person {
+    /// What readers show: the name, else the e-mail address.
+    pub fn display(&self) -> Option<&str> {
+        self.name.as_deref().or(self.email.as_deref())
+    }
 }
 
 /// One entry as the document states it (text fields trimmed, nothing invented).
@@ -75,26 +154,36 @@ pub struct ParsedEntry {
     /// RSS `guid`, Atom `id`, JSON Feed `id`; `None` when the document has none
     /// (feed-rs would invent one; we do not use it).
     pub guid: Option<String>,
-    /// RSS `link`, Atom `link rel="alternate"` (or the first link), JSON Feed `url`;
-    /// absolute (resolved against the feed URL / `xml:base`).
+    /// RSS `link` (else a permalink `guid`), Atom `link rel="alternate"` (or the
+    /// first link), JSON Feed `url` (else `external_url`); absolute (resolved
+    /// against `xml:base`, `Content-Location` or the feed URL), as published.
     pub link: Option<String>,
-    /// RSS `title`, Atom `title`, JSON Feed `title`; as HTML-escaped-free text.
-    pub title: Option<String>,
-    /// RSS `description`, Atom `summary`, JSON Feed `summary`; HTML as published.
-    pub summary: Option<String>,
-    /// RSS `content:encoded`, Atom `content`, JSON Feed `content_html`/`content_text`.
-    pub content: Option<String>,
-    /// RSS `author`/`dc:creator`, Atom `author/name`, JSON Feed `authors[].name`.
-    pub authors: Vec<String>,
-    /// RSS `category`, Atom `category/@term` (or label), JSON Feed `tags`.
+    /// RSS `title` (or `dc:title`), Atom `title`, JSON Feed `title`, with its kind.
+    pub title: Option<Body>,
+    /// RSS `description` (or `itunes:summary`), Atom `summary`, JSON Feed `summary`.
+    pub summary: Option<Body>,
+    /// RSS `content:encoded` (or `xhtml:body`, `body`, `fullitem`, a second
+    /// `summary`), Atom `content` (base64 decoded), JSON Feed
+    /// `content_html`/`content_text`.
+    pub content: Option<Body>,
+    /// RSS `author`, `dc:creator` (each), `dc:author`, `itunes:author`; Atom
+    /// `author` (else the feed's); JSON Feed `authors`/`author` (else the feed's).
+    pub authors: Vec<Person>,
+    /// RSS `category`, `dc:subject`, `media:category`, `itunes:category@text`;
+    /// Atom `category/@term` (else its label); JSON Feed `tags`.
     pub categories: Vec<String>,
-    /// RSS `pubDate`/`dc:date`, Atom `published`, JSON Feed `date_published`.
+    /// RSS `pubDate`/`dc:date`/`dcterms:issued`, Atom `published` (0.3 `issued`),
+    /// JSON Feed `date_published`.
     pub published: Option<DateTime<Utc>>,
-    /// Atom `updated`, JSON Feed `date_modified` (feed-rs copies RSS `pubDate` here too).
+    /// Atom `updated` (0.3 `modified`), `dcterms:modified`, CDF `LASTMOD`, JSON
+    /// Feed `date_modified` (feed-rs copies RSS `pubDate` here too).
     pub updated: Option<DateTime<Utc>>,
-    /// RSS `enclosure`, MediaRSS `media:content`, Atom `link rel="enclosure"`,
-    /// JSON Feed `attachments`.
+    /// RSS `enclosure` (every one), MediaRSS `media:content`, Atom `link
+    /// rel="enclosure"`, JSON Feed `attachments`.
     pub enclosures: Vec<Enclosure>,
+    /// The base relative URLs in this entry's HTML resolve against when it has
+    /// no link: `xml:base`, else `Content-Location`, else the feed URL.
+    pub base: Option<String>,
 }
 
 /// A media file attached to an item (podcast audio, an image...).
@@ -125,11 +214,13 @@ pub struct NewItem {
     pub canonical_link: Option<String>,
     /// Plain-text title (entities decoded, whitespace collapsed); may be empty.
     pub title: String,
-    /// Summary HTML as published (sanitised on output).
-    pub summary: Option<String>,
-    /// Full content HTML as published (sanitised on output).
-    pub content: Option<String>,
-    /// Authors joined with ", ".
+    /// The summary, sanitised, with its text.
+    pub summary: Option<HtmlText>,
+    /// The full content, sanitised, with its text.
+    pub content: Option<HtmlText>,
+    /// The authors.
+    pub authors: Vec<Person>,
+    /// Authors' names joined with ", " (what filters and explanations read).
     pub author: Option<String>,
     /// Category terms, de-duplicated, in document order.
     pub categories: Vec<String>,
@@ -205,11 +296,13 @@ pub struct StoredItem {
     pub canonical_link: Option<String>,
     /// Plain-text title.
     pub title: String,
-    /// Summary HTML as published.
-    pub summary: Option<String>,
-    /// Content HTML as published.
-    pub content: Option<String>,
-    /// Authors.
+    /// The summary, sanitised, with its text.
+    pub summary: Option<HtmlText>,
+    /// The content (the extracted article when there is one), sanitised, with its text.
+    pub content: Option<HtmlText>,
+    /// The authors.
+    pub authors: Vec<Person>,
+    /// Authors' names joined with ", ".
     pub author: Option<String>,
     /// Category terms.
     pub categories: Vec<String>,
@@ -220,6 +313,8 @@ pub struct StoredItem {
     /// The date shown to subscribers: the stated publication date, unless it lies
     /// in the future relative to when we first saw the item (then first-seen).
     pub date: DateTime<Utc>,
+    /// The source's own last-update date, when it states one.
+    pub updated: Option<DateTime<Utc>>,
     /// Last time we stored a change to this item.
     pub modified: DateTime<Utc>,
 }

@@ -1,4 +1,6 @@
-//! [`ParsedFeed`] → [`NewItem`]s: our own item key, clean titles, a content hash.
+//! [`ParsedFeed`] → [`NewItem`]s: our own item key, plain-text titles, bodies
+//! prepared once (sanitised HTML plus text, by [`crate::text`]), links we may
+//! serve, a content hash.
 //!
 //! Identity never comes from feed-rs's generated ids (a SipHash of link + title,
 //! or a random UUID): the key is the document's guid when it has one, else the
@@ -9,16 +11,31 @@ use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{NewItem, ParsedEntry, ParsedFeed};
+use crate::model::{Body, NewItem, ParsedEntry, ParsedFeed, Person, TextKind};
+use crate::text;
 
 /// Turns a parsed document into items with keys unique within the document.
-pub fn entries(parsed: &ParsedFeed) -> Vec<NewItem> {
+/// `link_schemes` are the schemes besides http(s) whose item links may be served.
+pub fn entries(parsed: &ParsedFeed, link_schemes: &[String]) -> Vec<NewItem> {
     let mut seen: HashSet<String> = HashSet::new();
+    let doc_base = parsed.base.as_deref().and_then(|b| url::Url::parse(b).ok());
     parsed
         .entries
         .iter()
-        .map(|entry| {
-            let mut item = item(entry);
+        .filter_map(|entry| {
+            // A panic on one entry is a bug, but it must not cost the feed its
+            // other entries: log it and leave this one out.
+            let item = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                item(entry, doc_base.as_ref(), link_schemes)
+            }));
+            let Ok(mut item) = item else {
+                tracing::error!(
+                    guid = entry.guid.as_deref().unwrap_or(""),
+                    link = entry.link.as_deref().unwrap_or(""),
+                    "preparing this entry panicked (a bug; please report it): it is skipped"
+                );
+                return None;
+            };
             let base_key = item.key.clone();
             // Same guid (or link) twice in one document: two stories, keep both.
             // The first keeps the plain key so it stays stable across polls.
@@ -32,48 +49,121 @@ pub fn entries(parsed: &ParsedFeed) -> Vec<NewItem> {
                 );
                 item.key = format!("{base_key}#{}", &hex_digest(salt.as_bytes())[..16]);
             }
-            item
+            Some(item)
         })
         .collect()
 }
 
+/// A title as one line of plain text.
+pub fn title_text(body: &Body) -> String {
+    match body.kind {
+        TextKind::Html => text::inline(&body.value),
+        TextKind::Text => text::squash(&text::strip_control(&body.value)),
+    }
+}
+
+/// Authors with names and addresses tidied; those left with neither dropped.
+fn people(authors: &[Person], base: Option<&url::Url>) -> Vec<Person> {
+    let mut out: Vec<Person> = Vec::new();
+    for a in authors {
+        let p = Person {
+            name: a
+                .name
+                .as_deref()
+                .map(text::inline_auto)
+                .filter(|n| !n.is_empty()),
+            email: a
+                .email
+                .as_deref()
+                .map(|e| text::squash(&text::strip_control(e)))
+                .filter(|e| e.contains('@')),
+            uri: a.uri.as_deref().and_then(|u| text::safe_link(u, base, &[])),
+        };
+        if (p.name.is_some() || p.email.is_some()) && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// What filters and explanations read as "the author": names, else addresses.
+pub fn author_line(authors: &[Person]) -> Option<String> {
+    Some(
+        authors
+            .iter()
+            .filter_map(Person::display)
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+    .filter(|a| !a.is_empty())
+}
+
 /// One entry → item, without cross-entry disambiguation.
-fn item(entry: &ParsedEntry) -> NewItem {
-    let title = entry.title.as_deref().map(clean_title).unwrap_or_default();
-    let link = entry.link.clone();
+fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String]) -> NewItem {
+    let title = entry.title.as_ref().map(title_text).unwrap_or_default();
+    let entry_base = entry.base.as_deref().and_then(|b| url::Url::parse(b).ok());
+    let link_base = entry_base.as_ref().or(doc_base);
+    let link = entry
+        .link
+        .as_deref()
+        .and_then(|l| text::safe_link(l, link_base, link_schemes));
     let canonical_link = link.as_deref().and_then(canonical_url);
-    let summary = entry
-        .summary
-        .as_deref()
-        .map(strip_control)
-        .filter(|s| !s.trim().is_empty());
-    let content = entry
-        .content
-        .as_deref()
-        .map(strip_control)
-        .filter(|s| !s.trim().is_empty());
-    let author = Some(entry.authors.join(", "))
-        .filter(|a| !a.is_empty())
-        .map(|a| clean_title(&a));
+    // Relative URLs in a body resolve against its xml:base, else the article
+    // it belongs to, else the document.
+    let body_base = entry_base
+        .clone()
+        .or_else(|| link.as_deref().and_then(|l| url::Url::parse(l).ok()))
+        .or_else(|| doc_base.cloned());
+    let prepare = |b: &Option<Body>| {
+        b.as_ref()
+            .filter(|b| !b.value.trim().is_empty())
+            .map(|b| text::prepare(b, body_base.as_ref()))
+            .filter(|p| !p.html.trim().is_empty())
+    };
+    let summary = prepare(&entry.summary);
+    let content = prepare(&entry.content);
+    let authors = people(&entry.authors, link_base);
+    let author = author_line(&authors);
+    let raw = |b: &Option<Body>| {
+        b.as_ref()
+            .map(|b| text::strip_control(&b.value).into_owned())
+            .filter(|s| !s.trim().is_empty())
+    };
+    let (raw_summary, raw_content) = (raw(&entry.summary), raw(&entry.content));
     let key = item_key(
         entry.guid.as_deref(),
-        link.as_deref(),
+        entry.link.as_deref(),
         &title,
-        summary.as_deref(),
-        content.as_deref(),
+        raw_summary.as_deref(),
+        raw_content.as_deref(),
     );
-    let categories: Vec<String> = entry.categories.iter().map(|c| clean_title(c)).collect();
+    let mut categories: Vec<String> = Vec::new();
+    for c in &entry.categories {
+        let c = text::inline_auto(c);
+        if !c.is_empty() && !categories.contains(&c) {
+            categories.push(c);
+        }
+    }
+    let enclosures: Vec<_> = entry
+        .enclosures
+        .iter()
+        .filter_map(|e| {
+            Some(crate::model::Enclosure {
+                url: text::safe_link(&e.url, link_base, &[])?,
+                ..e.clone()
+            })
+        })
+        .collect();
     let content_hash = hex_digest(
         [
             title.as_str(),
-            link.as_deref().unwrap_or(""),
-            summary.as_deref().unwrap_or(""),
-            content.as_deref().unwrap_or(""),
+            entry.link.as_deref().unwrap_or(""),
+            raw_summary.as_deref().unwrap_or(""),
+            raw_content.as_deref().unwrap_or(""),
             author.as_deref().unwrap_or(""),
             &categories.join("\u{1f}"),
             &entry.published.map(|d| d.to_rfc3339()).unwrap_or_default(),
-            &entry
-                .enclosures
+            &enclosures
                 .iter()
                 .map(|e| e.url.as_str())
                 .collect::<Vec<_>>()
@@ -90,11 +180,12 @@ fn item(entry: &ParsedEntry) -> NewItem {
         title,
         summary,
         content,
+        authors,
         author,
         categories,
         published: entry.published.or(entry.updated),
         updated: entry.updated,
-        enclosures: entry.enclosures.clone(),
+        enclosures,
         content_hash,
     }
 }
@@ -204,160 +295,6 @@ pub fn hex_digest(bytes: &[u8]) -> String {
     out
 }
 
-/// A title as plain text: tags removed, entities that survived XML decoding (double
-/// escaping, `&nbsp;` in CDATA) decoded, control characters dropped, whitespace
-/// collapsed.
-pub fn clean_title(raw: &str) -> String {
-    let mut no_tags = String::with_capacity(raw.len());
-    let mut in_tag = false;
-    let mut chars = raw.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            // A '<' followed by a letter, '/' or '!' opens a tag; "1 < 2" stays text.
-            '<' if !in_tag
-                && chars
-                    .peek()
-                    .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, '/' | '!')) =>
-            {
-                in_tag = true
-            }
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => no_tags.push(c),
-            _ => {}
-        }
-    }
-    let decoded = decode_entities(&no_tags);
-    let mut out = String::with_capacity(decoded.len());
-    for word in strip_control(&decoded).split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
-}
-
-/// Plain text of an HTML fragment: block ends become blank lines, tags are
-/// dropped, entities decoded, runs of spaces collapsed.
-pub fn html_to_text(html: &str) -> String {
-    let mut text = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(i) = rest.find('<') {
-        text.push_str(&rest[..i]);
-        let end = rest[i..].find('>').map_or(rest.len(), |j| i + j + 1);
-        let tag = rest[i + 1..end.saturating_sub(1).max(i + 1)]
-            .trim_start_matches('/')
-            .to_ascii_lowercase();
-        let name: String = tag
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        if matches!(
-            name.as_str(),
-            "p" | "div"
-                | "br"
-                | "li"
-                | "h1"
-                | "h2"
-                | "h3"
-                | "h4"
-                | "h5"
-                | "h6"
-                | "blockquote"
-                | "tr"
-                | "figure"
-                | "section"
-                | "article"
-        ) {
-            text.push('\n');
-        }
-        rest = &rest[end..];
-    }
-    text.push_str(rest);
-    let decoded = decode_entities(&text);
-    let paragraphs: Vec<String> = decoded
-        .split('\n')
-        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect();
-    paragraphs.join("\n\n")
-}
-
-/// Drops characters that are illegal in XML 1.0 (NUL, form feed, other C0
-/// controls except tab/newline/CR, U+FFFE/U+FFFF).
-pub fn strip_control(s: &str) -> String {
-    s.chars()
-        .filter(|&c| {
-            matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
-        })
-        .collect()
-}
-
-/// Decodes numeric and the common named HTML entities; unknown ones are kept.
-pub fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let end = rest[1..]
-            .find(|c: char| c == ';' || c == '&' || c.is_whitespace())
-            .map(|j| j + 1);
-        let decoded = match end {
-            Some(j) if rest.as_bytes()[j] == b';' && j <= 12 => {
-                entity(&rest[1..j]).map(|c| (c, j + 1))
-            }
-            _ => None,
-        };
-        match decoded {
-            Some((c, len)) => {
-                out.push(c);
-                rest = &rest[len..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-fn entity(name: &str) -> Option<char> {
-    if let Some(num) = name.strip_prefix('#') {
-        let code = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-            None => num.parse().ok()?,
-        };
-        return char::from_u32(code).filter(|&c| c != '\0');
-    }
-    Some(match name {
-        "amp" => '&',
-        "lt" => '<',
-        "gt" => '>',
-        "quot" => '"',
-        "apos" => '\'',
-        "nbsp" => '\u{a0}',
-        "ndash" => '–',
-        "mdash" => '—',
-        "lsquo" => '‘',
-        "rsquo" => '’',
-        "ldquo" => '“',
-        "rdquo" => '”',
-        "hellip" => '…',
-        "middot" => '·',
-        "copy" => '©',
-        "reg" => '®',
-        "trade" => '™',
-        "eacute" => 'é',
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,7 +303,7 @@ mod tests {
         ParsedEntry {
             guid: guid.map(str::to_string),
             link: link.map(str::to_string),
-            title: Some(title.to_string()),
+            title: Some(Body::text(title)),
             ..Default::default()
         }
     }
@@ -393,8 +330,16 @@ mod tests {
 
     #[test]
     fn retitled_item_keeps_its_key_but_changes_hash() {
-        let a = item(&entry(None, Some("https://n.example/1"), "First title"));
-        let b = item(&entry(None, Some("https://n.example/1"), "Corrected title"));
+        let a = item(
+            &entry(None, Some("https://n.example/1"), "First title"),
+            None,
+            &[],
+        );
+        let b = item(
+            &entry(None, Some("https://n.example/1"), "Corrected title"),
+            None,
+            &[],
+        );
         assert_eq!(a.key, b.key);
         assert_ne!(a.content_hash, b.content_hash);
     }
@@ -409,13 +354,13 @@ mod tests {
             ],
             ..Default::default()
         };
-        let items = entries(&parsed);
+        let items = entries(&parsed, &[]);
         assert_eq!(items[0].key, "guid:same");
         assert!(items[1].key.starts_with("guid:same#"));
         let keys: HashSet<_> = items.iter().map(|i| &i.key).collect();
         assert_eq!(keys.len(), 3);
         // Stable: the same document gives the same keys again.
-        let again: Vec<_> = entries(&parsed).into_iter().map(|i| i.key).collect();
+        let again: Vec<_> = entries(&parsed, &[]).into_iter().map(|i| i.key).collect();
         assert_eq!(
             again,
             items.iter().map(|i| i.key.clone()).collect::<Vec<_>>()
@@ -425,16 +370,31 @@ mod tests {
     #[test]
     fn titles_are_plain_text() {
         assert_eq!(
-            clean_title("  AT&amp;T <b>wins</b>\n again "),
+            title_text(&Body::html("  AT&amp;T <b>wins</b>\n again ")),
             "AT&T wins again"
         );
-        assert_eq!(clean_title("a\u{0}b\u{c}c"), "abc");
+        assert_eq!(title_text(&Body::text("a\u{0}b\u{c}c")), "abc");
         assert_eq!(
-            clean_title("Seoul&nbsp;talks &#8212; &#x4E2D;"),
+            title_text(&Body::html("Seoul&nbsp;talks &#8212; &#x4E2D;")),
             "Seoul talks — 中"
         );
-        assert_eq!(clean_title("1 < 2 & 3"), "1 < 2 & 3");
-        assert_eq!(clean_title("&bogus; &"), "&bogus; &");
+        assert_eq!(title_text(&Body::html("1 < 2 & 3")), "1 < 2 & 3");
+        assert_eq!(title_text(&Body::html("&bogus; &")), "&bogus; &");
+        // A plain-text title keeps what looks like markup.
+        assert_eq!(
+            title_text(&Body::text("Use <div> & <b>")),
+            "Use <div> & <b>"
+        );
+    }
+
+    // Regression: item links were republished whatever their scheme.
+    #[test]
+    fn unsafe_links_are_not_served() {
+        for bad in ["javascript:alert(1)", "data:text/html,x", "vbscript:x"] {
+            let i = item(&entry(None, Some(bad), "t"), None, &[]);
+            assert_eq!(i.link, None, "{bad}");
+            assert_eq!(i.key, format!("link:{bad}"), "identity unchanged");
+        }
     }
 
     #[test]

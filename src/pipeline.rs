@@ -18,8 +18,7 @@ use crate::extract::{self, SiteRule};
 use crate::fetch::PageFetcher;
 use crate::membership::{self, Filters};
 use crate::metrics::Metrics;
-use crate::model::{FetchKind, RefreshReport, RefreshResult};
-use crate::normalize::html_to_text;
+use crate::model::{FetchKind, HtmlText, RefreshReport, RefreshResult};
 use crate::store::{self, FeedRef, Refresh, Store};
 use crate::{normalize, parse};
 
@@ -40,6 +39,9 @@ pub struct Context {
     pub pages: PageFetcher,
     /// `[[site]]` extraction rules; replaced on reload.
     pub sites: Arc<RwLock<Arc<Vec<SiteRule>>>>,
+    /// `link_schemes`: schemes besides http(s) whose item links are served;
+    /// replaced on reload.
+    pub link_schemes: Arc<RwLock<Arc<[String]>>>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// One permit per core for the CPU-bound stages (parse + normalize +
@@ -254,12 +256,17 @@ async fn run(
     let filters = ctx.filters.current();
     let feed_config = Arc::clone(feed);
     let full_text = feed.full_text;
+    let link_schemes = ctx
+        .link_schemes
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
     let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
     let (parsed, items, (names, matches), ttl) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let parsed = parse::feed(
             &body.bytes,
-            &body.final_url,
+            &body.base_url,
             body.content_type.as_deref(),
             max_bytes,
             max_items,
@@ -267,7 +274,7 @@ async fn run(
         if !parsed.repairs.is_empty() {
             tracing::debug!(repairs = ?parsed.repairs, "feed document repaired before parsing");
         }
-        let items = normalize::entries(&parsed);
+        let items = normalize::entries(&parsed, &link_schemes);
         let verdicts = membership::verdicts(&filters, &feed_config, &items, Utc::now());
         Ok::<_, parse::ParseError>((
             (parsed.title, parsed.site_link, body.validators),
@@ -346,7 +353,7 @@ pub async fn probe(
         FetchKind::Fetched(body) => tokio::task::spawn_blocking(move || {
             parse::feed(
                 &body.bytes,
-                &body.final_url,
+                &body.base_url,
                 body.content_type.as_deref(),
                 max_bytes,
                 max_items,
@@ -389,8 +396,8 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
             warn!(%link, reason = %outcome, "full text not used; keeping the feed's content");
         }
         let mut updated = item.clone();
-        if let Some((html, _)) = &article {
-            updated.content = Some(html.clone());
+        if let Some(a) = &article {
+            updated.content = Some(a.clone());
         }
         let (names, matched) =
             membership::verdicts_stored(&ctx.filters.current(), feed, &updated, Utc::now());
@@ -412,12 +419,12 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
     }
 }
 
-/// The article's (HTML, text), or why it is not used.
+/// The article (sanitised HTML and text), or why it is not used.
 async fn article_for(
     ctx: &Context,
     item: &crate::model::StoredItem,
     link: &str,
-) -> Result<(String, String), String> {
+) -> Result<HtmlText, String> {
     let url = url::Url::parse(link).map_err(|e| format!("failed: bad link: {e}"))?;
     let page = ctx
         .pages
@@ -425,24 +432,26 @@ async fn article_for(
         .await
         .map_err(|e| format!("failed: {e}"))?;
     let sites = ctx.sites.read().unwrap_or_else(|p| p.into_inner()).clone();
-    let feed_html = item
+    let feed_chars = item
         .content
-        .clone()
-        .or_else(|| item.summary.clone())
-        .unwrap_or_default();
+        .as_ref()
+        .or(item.summary.as_ref())
+        .map_or(0, |b| b.text.chars().count());
     let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
         let html = extract::decode_html(&page.bytes, page.content_type.as_deref());
         let article = extract::article(&html, &page.final_url, &sites).map_err(|e| format!("failed: {e}"))?;
-        let feed_chars = html_to_text(&feed_html).chars().count();
         let article_chars = article.text.chars().count();
         if article_chars <= feed_chars {
             return Err(format!(
                 "kept the feed's content: the article text ({article_chars} characters) is not longer than the feed's ({feed_chars})"
             ));
         }
-        Ok((article.html, article.text))
+        Ok(HtmlText {
+            html: article.html,
+            text: article.text,
+        })
     })
     .await
     .map_err(|e| format!("failed: extractor task: {e}"))?

@@ -311,7 +311,13 @@ pub async fn run<F, Fut>(
         };
         let sleep_for = wake.map(|t| (t - Utc::now()).to_std().unwrap_or_default());
         tokio::select! {
-            _ = shutdown.changed() => {}
+            changed = shutdown.changed() => {
+                // The sender gone without saying "stop" (its task ended) is a
+                // stop too; waiting on it again would return at once, forever.
+                if changed.is_err() {
+                    break;
+                }
+            }
             plan = updates.recv(), if updates_open => match plan {
                 Some(plan) => state.apply(plan),
                 None => updates_open = false,

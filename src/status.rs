@@ -39,7 +39,22 @@ fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn state_of(s: &FeedState, now: DateTime<Utc>) -> &'static str {
+/// Every state a feed can be in, in the order reports list them.
+pub const STATES: [&str; 6] = [
+    "ok",
+    "not modified",
+    "deferred",
+    "failing",
+    "gone",
+    "never polled",
+];
+
+/// The one name of a feed's state, as `tidings status`, `/` and `/metrics`
+/// show it: `gone` (410, polling stopped), `failing` (the last poll failed,
+/// HTTP error or not: a redirect loop too), `never polled`, `deferred` (the
+/// server asked to wait, 429/503 with Retry-After, and the wait is not over),
+/// `not modified` (the last poll got a 304), else `ok`.
+pub fn state_of(s: &FeedState, now: DateTime<Utc>) -> &'static str {
     if s.gone {
         "gone"
     } else if s.consecutive_failures > 0 {
@@ -53,6 +68,20 @@ fn state_of(s: &FeedState, now: DateTime<Utc>) -> &'static str {
     } else {
         "ok"
     }
+}
+
+/// How many of the registered feeds are in each of [`STATES`] (every state
+/// listed, with 0 when no feed is in it), for `/metrics`. One query, no item
+/// counts: cheap enough for every scrape.
+pub fn feeds_by_state(store: &Store, now: DateTime<Utc>) -> Result<Vec<(String, u64)>, StoreError> {
+    let mut counts: Vec<(String, u64)> = STATES.iter().map(|s| (s.to_string(), 0)).collect();
+    for state in store.poll_states()?.values() {
+        let name = state_of(state, now);
+        if let Some(c) = counts.iter_mut().find(|(s, _)| s == name) {
+            c.1 += 1;
+        }
+    }
+    Ok(counts)
 }
 
 /// The status of every configured feed, in config order.

@@ -2,22 +2,9 @@
 //! feedparser (a lenient but strict-flagging parser). Both are installed by the
 //! README's test command; a missing one fails the test with instructions.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::support::*;
-
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("TIDINGS_TEST_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-feeds/bin/python");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
 
 fn require(ok: bool, what: &str) {
     assert!(

@@ -398,7 +398,7 @@ async fn every_format_has_validators_304_head_and_compression() {
         }
     }
     assert_eq!(
-        c.get(format!("{}/feeds/all.html", s.base))
+        c.get(format!("{}/feeds/all.txt", s.base))
             .send()
             .await
             .unwrap()

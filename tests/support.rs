@@ -291,6 +291,20 @@ pub fn client() -> reqwest::Client {
 }
 
 /// A port nobody listens on right now (bound, then released).
+/// The Python with feedparser the README's test command installs
+/// (`TIDINGS_TEST_PYTHON`, else `.venv-feeds/`, else `python3`).
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("TIDINGS_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-feeds/bin/python");
+    if venv.exists() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
 /// Runs the tidings binary with `args` and waits for its output.
 pub fn tidings<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
@@ -342,9 +356,12 @@ pub async fn served_count(port: u16, output: &str) -> Option<usize> {
     Some(served_items(&r.bytes().await.ok()?).len())
 }
 
-/// The real `tidings run` binary, with its log captured.
+/// The real `tidings run` binary, with its log captured in a file (a pipe
+/// nobody reads until the end fills up and blocks the daemon's logging). A
+/// daemon whose test failed before `stop` is killed when dropped.
 pub struct Daemon {
-    child: std::process::Child,
+    child: Option<std::process::Child>,
+    log: tempfile::NamedTempFile,
 }
 
 impl Daemon {
@@ -355,26 +372,33 @@ impl Daemon {
     /// [`Daemon::start`] with `prepare` applied to the command first (resource
     /// limits, environment).
     pub fn start_with(config: &Path, prepare: impl FnOnce(&mut std::process::Command)) -> Daemon {
+        let log = tempfile::NamedTempFile::new().unwrap();
         let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"));
         command
             .args(["run", "--config"])
             .arg(config)
-            .stderr(std::process::Stdio::piped());
+            .stderr(log.reopen().unwrap());
         prepare(&mut command);
         Daemon {
-            child: command.spawn().unwrap(),
+            child: Some(command.spawn().unwrap()),
+            log,
         }
     }
 
     /// The process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child.as_ref().map_or(0, std::process::Child::id)
+    }
+
+    /// What it logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }
 
     /// Sends a signal by name (HUP, TERM...).
     pub fn signal(&self, name: &str) {
         let ok = std::process::Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .args([&format!("-{name}"), &self.pid().to_string()])
             .status()
             .unwrap()
             .success();
@@ -384,13 +408,23 @@ impl Daemon {
     /// SIGTERM, then the exit status and everything it logged.
     pub async fn stop(mut self) -> (std::process::ExitStatus, String) {
         self.signal("TERM");
-        tokio::task::spawn_blocking(move || {
-            let status = self.child.wait().unwrap();
-            let mut log = String::new();
-            std::io::Read::read_to_string(self.child.stderr.as_mut().unwrap(), &mut log).unwrap();
-            (status, log)
-        })
-        .await
-        .unwrap()
+        let mut child = self.child.take().expect("running");
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        (status, self.log())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!(
+                "daemon log (killed when its test ended early):\n{}",
+                self.log()
+            );
+        }
     }
 }

@@ -60,8 +60,9 @@ enum Command {
         /// The item: its link, or its id (urn:tidings:… as served).
         item: String,
     },
-    /// One row per feed: state, last poll and HTTP status, last error, failures in
-    /// a row, next poll, items stored, last new item.
+    /// One row per feed: state, last poll and HTTP status, items stored, failures
+    /// in a row, next poll, last new item, current URL (after a permanent
+    /// redirect), last error.
     Status {
         /// The TOML config file.
         #[arg(long, short, default_value = DEFAULT_CONFIG)]
@@ -145,6 +146,23 @@ enum Command {
         #[arg(long)]
         jsonl: PathBuf,
     },
+    /// Before a reload: which stored items would enter and leave each output
+    /// under an edited config (rules, term lists, feeds, limit), and why.
+    Preview {
+        /// The edited config.
+        #[arg(long, short, default_value = DEFAULT_CONFIG)]
+        config: PathBuf,
+        /// The config the daemon runs now (edit a copy of it, then preview).
+        #[arg(long, default_value = DEFAULT_CONFIG)]
+        current: PathBuf,
+        /// Only this output.
+        #[arg(long)]
+        output: Option<String>,
+        /// One JSON object per line and change: output, id, link, title,
+        /// change ("enters" or "leaves"), reasons.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Entry point used by `main`.
@@ -206,6 +224,21 @@ pub fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Preview {
+            config,
+            current,
+            output,
+            json,
+        } => {
+            let edited = match config::load(&config) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            with_config(&current, |c| preview(&c, &edited, output.as_deref(), json))
+        }
         Command::Run { config } => with_config(&config, |c| runtime()?.block_on(run(c))),
         Command::Once { config } => with_config(&config, |c| runtime()?.block_on(once(c))),
         Command::Extract {
@@ -365,9 +398,25 @@ fn status(config: &Config, json: bool) -> anyhow::Result<()> {
         .max()
         .unwrap_or(4)
         .clamp(4, 40);
+    // The address polled since a permanent redirect; "-" while it is the configured one.
+    let url_width = rows
+        .iter()
+        .filter_map(|r| r.current_url.as_deref())
+        .map(|u| u.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(11, 80);
     println!(
-        "{:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  ERROR",
-        "FEED", "STATE", "LAST POLL", "HTTP", "ITEMS", "FAIL", "NEXT POLL"
+        "{:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  {:<20}  {:<url_width$}  ERROR",
+        "FEED",
+        "STATE",
+        "LAST POLL",
+        "HTTP",
+        "ITEMS",
+        "FAIL",
+        "NEXT POLL",
+        "LAST NEW ITEM",
+        "CURRENT URL"
     );
     let short = |t: &Option<String>| {
         t.as_deref()
@@ -377,7 +426,7 @@ fn status(config: &Config, json: bool) -> anyhow::Result<()> {
     for r in &rows {
         let name: String = r.name.chars().take(width).collect();
         println!(
-            "{name:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  {}",
+            "{name:width$}  {:<12} {:<20} {:>4} {:>6} {:>4}  {:<20}  {:<20}  {:<url_width$}  {}",
             r.state,
             short(&r.last_poll),
             r.last_status
@@ -386,6 +435,8 @@ fn status(config: &Config, json: bool) -> anyhow::Result<()> {
             r.items,
             r.consecutive_failures,
             short(&r.next_poll),
+            short(&r.last_new_item),
+            r.current_url.as_deref().unwrap_or("-"),
             r.last_error.as_deref().unwrap_or(""),
         );
     }
@@ -438,6 +489,35 @@ fn filter(config: &Config, name: &str, path: &std::path::Path) -> anyhow::Result
             "{}",
             membership::judge_json(rules, config, &item, now)
         )?;
+    }
+    Ok(())
+}
+
+fn preview(
+    current: &Config,
+    edited: &Config,
+    only: Option<&str>,
+    json: bool,
+) -> anyhow::Result<()> {
+    if current.daemon.database != edited.daemon.database {
+        anyhow::bail!(
+            "the edited config uses the database {}, the current one {}: preview compares two configs over one database",
+            edited.daemon.database.display(),
+            current.daemon.database.display()
+        );
+    }
+    if let Some(name) = only {
+        output(edited, name).or_else(|_| output(current, name))?;
+    }
+    let store = Store::open(&edited.daemon.database)?;
+    let previews = crate::preview::preview(&store, current, edited, only, chrono::Utc::now())?;
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        for change in previews.iter().flat_map(|p| &p.changes) {
+            writeln!(stdout, "{}", serde_json::to_string(change)?)?;
+        }
+    } else {
+        write!(stdout, "{}", crate::preview::render_text(&previews))?;
     }
     Ok(())
 }

@@ -69,6 +69,9 @@ pub struct DaemonConfig {
     /// Fetch article pages that resolve to loopback/private/link-local addresses
     /// (off by default: article links come from third parties).
     pub allow_private_articles: bool,
+    /// URL schemes besides http and https whose item links are served (e.g.
+    /// `gemini`); links with any other scheme are left out of the outputs.
+    pub link_schemes: Vec<String>,
     /// How long in-flight refreshes may run on after SIGTERM.
     pub shutdown_grace: Duration,
     /// Where `/metrics` is served (Prometheus text); off when unset.

@@ -47,6 +47,7 @@ pub struct RawDaemon {
     pub per_host_concurrency: Option<Spanned<i64>>,
     pub feeds_per_host: Option<Spanned<i64>>,
     pub allow_private_articles: Option<bool>,
+    pub link_schemes: Option<Vec<Spanned<String>>>,
     pub shutdown_grace_secs: Option<Spanned<i64>>,
     pub metrics_listen: Option<Spanned<String>>,
     pub public_url: Option<Spanned<String>>,

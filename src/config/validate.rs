@@ -190,6 +190,7 @@ impl Validator<'_> {
                 2,
             ) as usize,
             allow_private_articles: raw.allow_private_articles.unwrap_or(false),
+            link_schemes: self.link_schemes(raw.link_schemes.as_deref().unwrap_or(&[])),
             feeds_per_host: self.positive(&raw.feeds_per_host, "feeds_per_host", 1..=1024, 4) as usize,
             metrics_listen: raw.metrics_listen.as_ref().and_then(|l| {
                 l.get_ref().parse().map_err(|_| self.report(l, format!("metrics_listen {:?} is not an address: expected IP:PORT, e.g. \"127.0.0.1:9100\"", l.get_ref()))).ok()
@@ -325,6 +326,43 @@ impl Validator<'_> {
                 )
             })
             .ok()
+    }
+
+    /// `link_schemes`: scheme names; the ones that run code or read local
+    /// files are refused.
+    fn link_schemes(&mut self, raw: &[Spanned<String>]) -> Vec<String> {
+        let mut out = Vec::new();
+        for s in raw {
+            let scheme = s
+                .get_ref()
+                .trim()
+                .trim_end_matches(':')
+                .to_ascii_lowercase();
+            let well_formed = scheme
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            if !well_formed {
+                self.report(
+                    s,
+                    format!(
+                        "link_schemes: {:?} is not a URL scheme (e.g. \"gemini\")",
+                        s.get_ref()
+                    ),
+                );
+            } else if matches!(
+                scheme.as_str(),
+                "javascript" | "vbscript" | "data" | "file" | "blob"
+            ) {
+                self.report(s, format!("link_schemes: {scheme:?} links can run code or read local files in a reader; it cannot be allowed"));
+            } else if !matches!(scheme.as_str(), "http" | "https") && !out.contains(&scheme) {
+                out.push(scheme);
+            }
+        }
+        out
     }
 
     fn feed(

@@ -15,8 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use futures_util::StreamExt;
 use reqwest::header::{
-    CACHE_CONTROL, CONTENT_TYPE, ETAG, EXPIRES, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH,
-    LAST_MODIFIED, LOCATION, RETRY_AFTER,
+    CACHE_CONTROL, CONTENT_LOCATION, CONTENT_TYPE, ETAG, EXPIRES, HeaderMap, IF_MODIFIED_SINCE,
+    IF_NONE_MATCH, LAST_MODIFIED, LOCATION, RETRY_AFTER,
 };
 
 use crate::model::{FetchKind, FetchOutcome, FetchedBody, Validators};
@@ -267,15 +267,22 @@ impl Fetcher {
             });
         }
         let content_type = header(headers, CONTENT_TYPE);
+        // Content-Location names the document's own URI: relative links in it
+        // resolve against that (RFC 9110 §8.7), as feed readers do.
+        let base_url = header(headers, CONTENT_LOCATION)
+            .and_then(|l| current.join(l.trim()).ok())
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .unwrap_or_else(|| current.clone());
         let bytes = read_capped(response, self.max_bytes).await?;
         Ok(FetchOutcome {
-            kind: FetchKind::Fetched(FetchedBody {
+            kind: FetchKind::Fetched(Box::new(FetchedBody {
                 status: status.as_u16(),
                 bytes,
+                base_url,
                 final_url: current,
                 validators: new_validators,
                 content_type,
-            }),
+            })),
             moved_to,
             not_before,
         })

@@ -113,6 +113,9 @@ pub(crate) enum Ast {
     /// means `any(@name)`.
     List(String, FieldSet, Span),
     Count(Need, Vec<Ast>, Span),
+    /// `about(...)`: the terms are what the item is about (in the title, or
+    /// dense in the text), not a passing mention. Operands are terms and lists.
+    About(Vec<Ast>, Span),
     Time(TimeCond, Span),
 }
 
@@ -126,6 +129,7 @@ impl Ast {
             | Ast::Or(_, s)
             | Ast::Not(_, s)
             | Ast::Count(_, _, s)
+            | Ast::About(_, s)
             | Ast::Time(_, s) => *s = to,
             Ast::Term(..) | Ast::List(..) => {}
         }
@@ -140,6 +144,7 @@ impl Ast {
             | Ast::Term(_, _, s)
             | Ast::List(_, _, s)
             | Ast::Count(_, _, s)
+            | Ast::About(_, s)
             | Ast::Time(_, s) => *s,
         }
     }

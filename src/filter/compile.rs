@@ -32,6 +32,7 @@ pub(crate) fn compile(src: &str, ast: &Ast, lists: &TermLists) -> Result<Compile
         regexes: Vec::new(),
         scan_fields: FieldSet(0),
         other_fields: FieldSet(0),
+        counts_mentions: false,
     };
     let root = b.node(ast)?;
     // Patterns are split by script: ASCII patterns in one automaton, the others
@@ -64,6 +65,7 @@ pub(crate) fn compile(src: &str, ast: &Ast, lists: &TermLists) -> Result<Compile
         regexes: b.regexes,
         scan_fields,
         text_fields,
+        counts_mentions: b.counts_mentions,
     })
 }
 
@@ -79,6 +81,8 @@ struct Builder<'l> {
     /// Fields searched by literal terms (the automaton) and by the others.
     scan_fields: FieldSet,
     other_fields: FieldSet,
+    /// Some `about()` needs occurrence counts.
+    counts_mentions: bool,
 }
 
 impl Builder<'_> {
@@ -88,6 +92,29 @@ impl Builder<'_> {
             Ast::Or(parts, span) => Node::Or(self.nodes(parts)?, *span),
             Ast::Not(inner, span) => Node::Not(Box::new(self.node(inner)?), *span),
             Ast::Time(cond, span) => Node::Time(*cond, *span),
+            Ast::About(args, span) => {
+                let mut terms = Vec::new();
+                for arg in args {
+                    self.operand_terms(arg, &mut terms)?;
+                }
+                self.distinct_cheap_first(&mut terms);
+                let ids: Vec<usize> = terms.into_iter().map(|(t, _)| t).collect();
+                let mut patterns: Vec<(usize, bool)> = Vec::new();
+                for &t in &ids {
+                    if let TermKind::Literal { pattern, prefix } = self.terms[t].kind {
+                        match patterns.iter_mut().find(|(p, _)| *p == pattern) {
+                            Some(entry) => entry.1 |= prefix,
+                            None => patterns.push((pattern, prefix)),
+                        }
+                    }
+                }
+                self.counts_mentions = true;
+                Node::About {
+                    terms: ids,
+                    patterns,
+                    span: *span,
+                }
+            }
             Ast::Term(..) | Ast::List(..) => {
                 let mut terms = Vec::new();
                 self.operand_terms(ast, &mut terms)?;

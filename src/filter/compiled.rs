@@ -21,6 +21,9 @@ pub(crate) struct Compiled {
     pub scan_fields: FieldSet,
     /// Fields whose folded text evaluation needs (scanned, regex or domain).
     pub text_fields: FieldSet,
+    /// The rule has an `about()`: the scan counts occurrences in the summary
+    /// and content, not only whether each pattern occurs.
+    pub counts_mentions: bool,
 }
 
 /// A compiled `/regex/` term.
@@ -78,6 +81,15 @@ pub(crate) enum Node {
         need: usize,
         terms: Vec<(usize, FieldSet)>,
         exprs: Vec<Node>,
+        span: Span,
+    },
+    /// `about(...)`: the distinct terms (searched in title, summary and
+    /// content); see [`super::eval::AboutScore`] for when it holds.
+    About {
+        terms: Vec<usize>,
+        /// The automaton patterns of its literal terms, once each, and
+        /// whether a prefix match (start boundary only) counts.
+        patterns: Vec<(usize, bool)>,
         span: Span,
     },
     Time(TimeCond, Span),

@@ -12,7 +12,60 @@ use chrono::{DateTime, Utc};
 use super::ItemView;
 use super::ast::{Field, FieldSet, TimeCond};
 use super::compiled::{Compiled, Node, TermKind};
-use super::fold::{boundary_after, boundary_before, fold_into};
+use super::fold::{boundary_after, boundary_before, fold_into, is_unspaced, is_word_char};
+
+/// `about()` holds on the text (rather than the title) with at least this many
+/// mentions of its terms in the summary and content...
+pub(crate) const ABOUT_MIN_MENTIONS: usize = 3;
+/// ...and at least one mention per this many words of that text.
+pub(crate) const ABOUT_WORDS_PER_MENTION: usize = 50;
+
+/// How prominent the terms of an `about()` are in an item.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AboutScore {
+    /// A term occurs in the title.
+    pub title: bool,
+    /// Occurrences of the terms in the summary and content, repeats included.
+    pub mentions: usize,
+    /// Words of the summary and content (two characters of Chinese or
+    /// Japanese count as one word).
+    pub words: usize,
+}
+
+impl AboutScore {
+    /// The item is about the terms: they are in the title, or they dominate
+    /// the text (at least [`ABOUT_MIN_MENTIONS`] mentions and one per
+    /// [`ABOUT_WORDS_PER_MENTION`] words).
+    pub(crate) fn holds(&self) -> bool {
+        self.title || self.dominates()
+    }
+
+    pub(crate) fn dominates(&self) -> bool {
+        self.mentions >= ABOUT_MIN_MENTIONS && self.mentions * ABOUT_WORDS_PER_MENTION >= self.words
+    }
+}
+
+/// Words in folded text: runs of letters and digits of spaced scripts and of
+/// Hangul (Korean is written with spaces); other unspaced scripts (Chinese,
+/// Japanese, Thai...) count one word per two characters.
+pub(crate) fn word_count(text: &str) -> usize {
+    let (mut words, mut unspaced, mut in_word) = (0, 0, false);
+    for ch in text.chars() {
+        let hangul = matches!(ch as u32, 0x1100..=0x11FF | 0x3130..=0x318F | 0xAC00..=0xD7FF);
+        if is_word_char(ch) || hangul {
+            if !in_word {
+                words += 1;
+                in_word = true;
+            }
+        } else {
+            in_word = false;
+            if is_unspaced(ch) {
+                unspaced += 1;
+            }
+        }
+    }
+    words + usize::div_ceil(unspaced, 2)
+}
 
 /// Where a pattern occurred in a folded field value (recorded for `explain`).
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +93,11 @@ pub(crate) struct Ctx {
     words: usize,
     /// Per (regex, field): 0 = not evaluated yet, 1 = no match, 2 = match.
     regex_memo: Vec<u8>,
+    /// For `about()`: per pattern, occurrences in the summary and content
+    /// together, `[2p]` with a valid start, `[2p + 1]` as whole words.
+    mentions: Vec<u32>,
+    /// Words of the summary and content, counted when first needed.
+    body_words: Option<usize>,
 }
 
 thread_local! {
@@ -107,6 +165,8 @@ impl Ctx {
             hits: Vec::new(),
             words: 0,
             regex_memo: Vec::new(),
+            mentions: Vec::new(),
+            body_words: None,
         }
     }
 
@@ -117,6 +177,11 @@ impl Ctx {
         self.hits.resize(8 * self.words, 0);
         self.regex_memo.clear();
         self.regex_memo.resize(8 * c.regexes.len(), 0);
+        self.mentions.clear();
+        if c.counts_mentions {
+            self.mentions.resize(2 * c.patterns.len(), 0);
+        }
+        self.body_words = None;
         self.positions.clear();
         for f in c.text_fields.iter() {
             let fi = f as usize;
@@ -150,6 +215,7 @@ impl Ctx {
             return;
         }
         let base = f as usize * self.words;
+        let count = c.counts_mentions && matches!(f, Field::Summary | Field::Content);
         let mut ascii_text = None;
         for a in &c.automata {
             if !a.ascii && *ascii_text.get_or_insert_with(|| text.is_ascii()) {
@@ -165,6 +231,10 @@ impl Ctx {
                 self.hits[base + (2 * p) / 64] |= 1 << ((2 * p) % 64);
                 if exact {
                     self.hits[base + (2 * p + 1) / 64] |= 1 << ((2 * p + 1) % 64);
+                }
+                if count {
+                    self.mentions[2 * p] += 1;
+                    self.mentions[2 * p + 1] += u32::from(exact);
                 }
                 if self.record {
                     self.positions.push(Hit {
@@ -270,6 +340,68 @@ impl Ctx {
         found
     }
 
+    /// How prominent the terms of an `about()` are in the loaded item: its
+    /// `terms` for the title and regexes, its literal `patterns` counted by
+    /// the scan. With `full` false it stops at a match in the title, which
+    /// settles it.
+    pub(crate) fn about(
+        &mut self,
+        c: &Compiled,
+        item: &ItemView,
+        terms: &[usize],
+        patterns: &[(usize, bool)],
+        full: bool,
+    ) -> AboutScore {
+        let mut score = AboutScore {
+            title: terms
+                .iter()
+                .any(|&t| self.term_in(c, item, t, Field::Title)),
+            ..AboutScore::default()
+        };
+        if score.title && !full {
+            return score;
+        }
+        score.mentions = patterns
+            .iter()
+            .map(|&(p, prefix)| self.mentions[2 * p + usize::from(!prefix)] as usize)
+            .sum();
+        for &t in terms {
+            let TermKind::Regex(r) = c.terms[t].kind else {
+                continue;
+            };
+            let rt = &c.regexes[r];
+            for f in [Field::Summary, Field::Content] {
+                for i in 0..self.used[f as usize] {
+                    let hay = if rt.case_sensitive {
+                        value(item, f, i)
+                    } else {
+                        self.texts[f as usize][i].as_str()
+                    };
+                    if rt.gate.as_ref().is_none_or(|g| hay.contains(g.as_str())) {
+                        score.mentions += rt.regex.find_iter(hay).count();
+                    }
+                }
+            }
+        }
+        if !full && score.mentions < ABOUT_MIN_MENTIONS {
+            // Too few mentions to fill any text: no need to count its words.
+            return score;
+        }
+        score.words = match self.body_words {
+            Some(w) => w,
+            None => {
+                let w = [Field::Summary, Field::Content]
+                    .iter()
+                    .flat_map(|&f| &self.texts[f as usize][..self.used[f as usize]])
+                    .map(|t| word_count(t))
+                    .sum();
+                self.body_words = Some(w);
+                w
+            }
+        };
+        score
+    }
+
     pub(crate) fn eval(
         &mut self,
         c: &Compiled,
@@ -282,6 +414,9 @@ impl Ctx {
             Node::Or(parts, _) => parts.iter().any(|p| self.eval(c, p, item, now)),
             Node::Not(inner, _) => !self.eval(c, inner, item, now),
             Node::Time(cond, _) => time_holds(*cond, item.published, now),
+            Node::About {
+                terms, patterns, ..
+            } => self.about(c, item, terms, patterns, false).holds(),
             Node::Count {
                 need, terms, exprs, ..
             } => {

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::ast::{Field, FieldSet, Span, TimeCond};
 use super::compiled::{Compiled, Node, TermKind};
-use super::eval::{Ctx, time_holds, value};
+use super::eval::{ABOUT_MIN_MENTIONS, ABOUT_WORDS_PER_MENTION, Ctx, time_holds, value};
 use super::fold::is_word_char;
 use super::{Explanation, ItemView};
 
@@ -26,11 +26,34 @@ pub(crate) fn explain(c: &Compiled, item: &ItemView, now: DateTime<Utc>) -> Expl
         item,
         now,
         lines: Vec::new(),
+        negated: 0,
+        matched_terms: Vec::new(),
     };
     let matched = w.node(&mut ctx, &c.root, 0);
+    // The top-level clauses that failed: the parts of a top-level `and` are
+    // the lines at depth 1 (two spaces, then the mark), else the whole rule.
+    let failed_clauses = if matched {
+        Vec::new()
+    } else if matches!(c.root, Node::And(..)) {
+        w.lines
+            .iter()
+            .filter(|l| l.starts_with("  ✗"))
+            .map(|l| l.trim_start().to_string())
+            .collect()
+    } else {
+        w.lines.first().cloned().into_iter().collect()
+    };
+    let mut matched_terms = Vec::new();
+    for t in w.matched_terms {
+        if !matched_terms.contains(&t) {
+            matched_terms.push(t);
+        }
+    }
     Explanation {
         matched,
         reasons: w.lines,
+        matched_terms,
+        failed_clauses,
     }
 }
 
@@ -39,6 +62,10 @@ struct Walker<'a> {
     item: &'a ItemView<'a>,
     now: DateTime<Utc>,
     lines: Vec<String>,
+    /// How many `not`s enclose the clause being explained.
+    negated: usize,
+    /// Terms found in clauses that held outside any `not`.
+    matched_terms: Vec<String>,
 }
 
 fn mark(ok: bool) -> &'static str {
@@ -102,7 +129,9 @@ impl Walker<'_> {
             }
             Node::Not(inner, span) => {
                 let at = self.placeholder();
+                self.negated += 1;
                 let inner_ok = self.node(ctx, inner, depth + 1);
+                self.negated -= 1;
                 let how = if inner_ok {
                     "excluded: the negated clause holds"
                 } else {
@@ -128,6 +157,65 @@ impl Walker<'_> {
                 };
                 self.lines
                     .push(format!("{pad}{} {} — {how}", mark(ok), self.label(*span)));
+                ok
+            }
+            Node::About {
+                terms,
+                patterns,
+                span,
+            } => {
+                let score = ctx.about(self.c, self.item, terms, patterns, true);
+                let found: Vec<(usize, FieldSet)> = terms
+                    .iter()
+                    .map(|&t| (t, ctx.term_fields(self.c, self.item, t, FieldSet::TEXT)))
+                    .filter(|(_, fs)| fs.0 != 0)
+                    .collect();
+                let names = |only: Option<Field>| {
+                    found
+                        .iter()
+                        .filter(|(_, fs)| only.is_none_or(|f| fs.has(f)))
+                        .map(|(t, _)| self.c.terms[*t].display.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let plural = |n: usize, one: &str| {
+                    if n == 1 {
+                        format!("1 {one}")
+                    } else {
+                        format!("{n} {one}s")
+                    }
+                };
+                let density = format!(
+                    "{} in {} of summary and content",
+                    plural(score.mentions, "mention"),
+                    plural(score.words, "word")
+                );
+                let rule = format!(
+                    "(needed: {ABOUT_MIN_MENTIONS}, and 1 per {ABOUT_WORDS_PER_MENTION} words)"
+                );
+                let how = if score.title {
+                    format!(
+                        "the item is about it: in the title ({})",
+                        names(Some(Field::Title))
+                    )
+                } else if score.dominates() {
+                    format!("the item is about it: {density} {rule}: {}", names(None))
+                } else if found.is_empty() {
+                    "not found in title, summary, content".to_string()
+                } else {
+                    format!(
+                        "only mentioned in passing: not in the title, and {density} {rule}: {}",
+                        names(None)
+                    )
+                };
+                let ok = score.holds();
+                self.lines
+                    .push(format!("{pad}{} {} — {how}", mark(ok), self.label(*span)));
+                for &(t, fs) in found.iter().take(MAX_CONTEXTS) {
+                    if let Some(line) = self.context(ctx, t, fs) {
+                        self.lines.push(format!("{pad}    {line}"));
+                    }
+                }
                 ok
             }
             Node::Count {
@@ -163,6 +251,9 @@ impl Walker<'_> {
                         format!("{} ({})", self.c.terms[*t].display, fields.join(", "))
                     })
                     .collect();
+                if ok && self.negated == 0 {
+                    self.matched_terms.extend(names.iter().cloned());
+                }
                 let single = terms.len() + exprs.len() == 1;
                 let how = if single && !terms.is_empty() {
                     match found.first() {

@@ -120,6 +120,12 @@ pub struct Explanation {
     /// `✓ any(@diplomacy): 1 of 1 needed: talks` followed by
     /// `    summary: "…Kamikawa held [talks] on the sidelines…"`.
     pub reasons: Vec<String>,
+    /// The terms found in clauses that held, outside any `not`, each with
+    /// the fields it was found in: `Seoul (title)`. What put the item in.
+    pub matched_terms: Vec<String>,
+    /// The top-level clauses that failed (the parts of a top-level `and`, or
+    /// the whole rule), each as its reason line: what kept the item out.
+    pub failed_clauses: Vec<String>,
 }
 
 impl Rules {

@@ -9,7 +9,7 @@ use super::ast::{Ast, FieldSet, Need, Span, TermSrc, TimeCond, scope_by_name};
 use super::error::FilterError;
 use super::lexer::{Tok, Token, lex, unknown_scope};
 
-const FUNCTIONS: &str = "any, all, atleast, newer, older, after, before";
+const FUNCTIONS: &str = "any, all, atleast, about, newer, older, after, before";
 const MAX_DEPTH: usize = 64;
 
 pub(crate) fn parse(src: &str) -> Result<Ast, FilterError> {
@@ -239,6 +239,7 @@ impl Parser<'_> {
             "any" => Need::Any,
             "all" => Need::All,
             "atleast" => Need::AtLeast(self.count_arg()?),
+            "about" => return self.about(name, start, scope),
             "newer" | "older" | "after" | "before" => return self.time(&lower, start),
             _ => {
                 return Err(FilterError::new(
@@ -250,6 +251,51 @@ impl Parser<'_> {
                 ));
             }
         };
+        let (args, end) = self.args(name, start, scope)?;
+        Ok(Ast::Count(need, args, (start, end)))
+    }
+
+    /// `about(a, @list, ...)`: terms and lists only, and no field scope,
+    /// since the call itself decides where it looks (title, then the text).
+    fn about(&mut self, name: &str, start: usize, scope: FieldSet) -> Result<Ast, FilterError> {
+        if scope != FieldSet::TEXT {
+            return Err(FilterError::new(
+                start,
+                name.len(),
+                "about() looks at the title and the text itself: remove the field scope before it",
+            ));
+        }
+        let (args, end) = self.args(name, start, scope)?;
+        for arg in &args {
+            match arg {
+                Ast::Term(_, fs, span) | Ast::List(_, fs, span) if *fs != FieldSet::TEXT => {
+                    return Err(FilterError::new(
+                        span.0,
+                        span.1 - span.0,
+                        "about() looks at the title and the text itself: remove this field scope",
+                    ));
+                }
+                Ast::Term(..) | Ast::List(..) => {}
+                other => {
+                    let (s, e) = other.span();
+                    return Err(FilterError::new(
+                        s,
+                        e - s,
+                        "about() takes terms and @lists, e.g. about(@sport, \"box office\")",
+                    ));
+                }
+            }
+        }
+        Ok(Ast::About(args, (start, end)))
+    }
+
+    /// The comma-separated operands of a call and the end of its `)`.
+    fn args(
+        &mut self,
+        name: &str,
+        start: usize,
+        scope: FieldSet,
+    ) -> Result<(Vec<Ast>, usize), FilterError> {
         self.enter()?;
         let mut args = Vec::new();
         loop {
@@ -274,7 +320,7 @@ impl Parser<'_> {
         }
         self.depth -= 1;
         let end = self.close(start + name.len())?;
-        Ok(Ast::Count(need, args, (start, end)))
+        Ok((args, end))
     }
 
     /// The `N,` that starts `atleast(N, ...)`.

@@ -228,3 +228,137 @@ fn date_conditions() {
     it.published = None;
     assert!(!r.matches(&it, now()) && !rule("older(1d)").matches(&it, now()));
 }
+
+/// `about()` on an item with `content` as its full text.
+fn about(src: &str, title: &str, summary: &str, content: &str) -> bool {
+    let r = rule(src);
+    let it = ItemView {
+        content: Box::leak(content.to_string().into_boxed_str()),
+        ..item(title, summary)
+    };
+    let verdict = r.matches(&it, now());
+    assert_eq!(verdict, r.explain(&it, now()).matched, "explain disagrees");
+    verdict
+}
+
+/// `n` words of filler, none of them a term.
+fn filler(n: usize) -> String {
+    vec!["the delegation discussed trade"; n.div_ceil(4)].join(" ")
+}
+
+#[test]
+fn about_holds_in_the_title_or_when_the_terms_dominate_the_text() {
+    let sport = r#"about("Asian Games", football, olymp*, 아시안게임, 亚运会, /\bFIFA\b/c)"#;
+    // In the title: what the item is about.
+    assert!(about(sport, "Korea wins Asian Games football gold", "", ""));
+    // One mention in the summary: in passing.
+    let passing = "Han met Xi on the sidelines of the Asian Games' opening ceremony in Hangzhou.";
+    assert!(!about(sport, "Han Duck-soo meets Xi Jinping", passing, ""));
+    // Two mentions are still in passing; three in a short summary fill it.
+    assert!(!about(
+        sport,
+        "Japan edges Korea 2-1",
+        "Mitoma scored late in the Asian Games football final.",
+        ""
+    ));
+    assert!(about(
+        sport,
+        "Japan edges Korea 2-1",
+        "Mitoma scored late in the Asian Games football final, the Olympic hopeful's third goal.",
+        ""
+    ));
+    // Three mentions in a long article are a small share of it.
+    let long = format!(
+        "{passing} {} The football team and Olympic hopefuls also arrived.",
+        filler(200)
+    );
+    assert!(!about(sport, "Han Duck-soo meets Xi Jinping", "", &long));
+    let dense = format!(
+        "{} Football fans cheered. Olympic hopes. FIFA officials. Asian Games. Football again.",
+        filler(150)
+    );
+    assert!(about(sport, "A night in Hangzhou", "", &dense));
+    // Prefixes count whole words; case-sensitive regexes count on the original.
+    assert!(!about(sport, "x", "fifa, the Olympiad, olympics", ""));
+    assert!(about(sport, "x", "FIFA, the Olympiad, olympics", ""));
+    // Korean and Chinese: substrings, words counted by spaces (Korean) or
+    // characters (Chinese).
+    assert!(!about(
+        sport,
+        "한중 총리 회담",
+        "한덕수 총리는 항저우 아시안게임 개막식을 계기로 시진핑 주석과 회담했다.",
+        ""
+    ));
+    assert!(about(
+        sport,
+        "한국, 일본 꺾고 결승행",
+        "한국 축구 대표팀이 아시안게임 준결승에서 일본을 꺾었다. 아시안게임 3연패에 도전한다. 결승은 아시안게임 마지막 날이다.",
+        ""
+    ));
+    assert!(!about(
+        sport,
+        "韩国总理会见习近平",
+        "韩国总理韩德洙在杭州出席亚运会开幕式期间会见了中国国家主席习近平，双方就两国关系、朝鲜半岛局势等交换了意见。",
+        ""
+    ));
+    assert!(about(
+        sport,
+        "杭州之夜",
+        "亚运会足球决赛在杭州举行，亚运会观众创纪录，亚运会闭幕。",
+        ""
+    ));
+    // As an exclusion: only the items about the topic are dropped.
+    let rule = format!("any(@ne_asia) and not {sport}");
+    assert!(about(&rule, "Seoul, Tokyo envoys meet", passing, ""));
+    assert!(!about(&rule, "Seoul hosts Asian Games qualifier", "", ""));
+}
+
+#[test]
+fn about_explains_a_passing_mention_and_a_topic() {
+    let r = rule("about(football, \"Asian Games\")");
+    let passing = item(
+        "Han Duck-soo meets Xi Jinping",
+        "Han met Xi on the sidelines of the Asian Games' opening ceremony.",
+    );
+    let e = r.explain(&passing, now());
+    assert!(!e.matched);
+    assert!(
+        e.reasons[0].contains("only mentioned in passing: not in the title, and 1 mention in 12 words of summary and content (needed: 3, and 1 per 50 words): Asian Games"),
+        "{:?}",
+        e.reasons
+    );
+    assert!(
+        e.reasons[1].contains("summary: \"…met Xi on the sidelines of the [Asian Games]' opening"),
+        "{:?}",
+        e.reasons
+    );
+    let e = r.explain(&item("Asian Games football final", ""), now());
+    assert!(e.matched);
+    assert!(
+        e.reasons[0].contains("in the title (football, Asian Games)"),
+        "{:?}",
+        e.reasons
+    );
+}
+
+#[test]
+fn explanations_list_matched_terms_and_failed_clauses() {
+    let r = rule("any(@ne_asia) and summit and not title:tokyo");
+    let e = r.explain(&item("Seoul summit", ""), now());
+    assert!(e.matched);
+    assert_eq!(e.matched_terms, ["Seoul (title)", "summit (title)"]);
+    assert!(e.failed_clauses.is_empty());
+    let e = r.explain(&item("Tokyo summit in Seoul", ""), now());
+    assert!(!e.matched);
+    assert_eq!(e.failed_clauses.len(), 1, "{:?}", e.failed_clauses);
+    assert!(
+        e.failed_clauses[0].starts_with("✗ not title:tokyo — excluded"),
+        "{:?}",
+        e.failed_clauses
+    );
+    let e = rule("summit").explain(&item("Seoul talks", ""), now());
+    assert_eq!(
+        e.failed_clauses,
+        ["✗ summit — not found in title, summary, content"]
+    );
+}

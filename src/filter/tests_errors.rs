@@ -53,6 +53,19 @@ fn error_positions_and_messages() {
     assert_eq!(err("not").0, 3);
     assert_eq!(err("").2, "empty rule: expected a term, e.g. any(@places)");
     assert_eq!(err("foo(a)").0, 0);
+    let (o, _, m) = err("title:about(seoul)");
+    assert_eq!(o, 6);
+    assert!(
+        m.starts_with("about() looks at the title and the text itself"),
+        "{m}"
+    );
+    let (o, l, m) = err("about(seoul, title:tokyo)");
+    assert_eq!((o, l), (19, 5));
+    assert!(m.contains("remove this field scope"), "{m}");
+    let (o, _, m) = err("about(seoul or tokyo)");
+    assert_eq!(o, 6);
+    assert!(m.starts_with("about() takes terms and @lists"), "{m}");
+    assert_eq!(err("about()").2, "expected a term or @list");
     assert_eq!(
         err("newer(7x)"),
         (

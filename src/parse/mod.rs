@@ -8,11 +8,18 @@
 //! dialects such as Atom 0.3 and RSS 0.90/1.1) and parses again. feed-rs panics on
 //! some inputs; those are caught. Work is bounded by size, depth and item caps.
 
+mod capture;
+mod dates;
+mod fields;
+mod json;
 pub mod recover;
 
-use feed_rs::model::{Entry, Feed, Link, Text};
+use feed_rs::model::{Entry, Feed, FeedType, Link, Text};
 
-use crate::model::{Enclosure, ParsedEntry, ParsedFeed};
+use crate::model::{Body, Enclosure, ParsedEntry, ParsedFeed, Person, TextKind};
+
+/// Enclosures kept per entry, at most.
+pub const MAX_ENCLOSURES: usize = 8;
 
 /// Why a document could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
@@ -22,9 +29,10 @@ pub enum ParseError {
     Invalid(String),
 }
 
-/// Parses one document. `base` resolves relative links; `content_type` (the HTTP
-/// header) may name the charset; at most `max_items` entries are kept (the first
-/// ones, which feeds put newest first), in at most `max_bytes`.
+/// Parses one document. `base` resolves relative links (the document's URL, or
+/// its `Content-Location`); `content_type` (the HTTP header) may name the
+/// charset; at most `max_items` entries are kept (the first ones, which feeds
+/// put newest first), in at most `max_bytes`.
 pub fn feed(
     bytes: &[u8],
     base: &url::Url,
@@ -32,15 +40,63 @@ pub fn feed(
     max_bytes: usize,
     max_items: usize,
 ) -> Result<ParsedFeed, ParseError> {
+    if bytes.len() > max_bytes {
+        return Err(ParseError::Invalid(
+            "document larger than the size limit".into(),
+        ));
+    }
+    if is_json(bytes) {
+        let mut feed = json::parse(bytes, base, max_items)?;
+        feed.base = Some(base.to_string());
+        return Ok(feed);
+    }
     let limits = recover::Limits {
         max_bytes,
         max_depth: 256,
         max_items,
     };
-    let (parsed, repairs) = recover::parse(bytes, base, content_type, &limits)
+    let recovered = recover::parse(bytes, base, content_type, &limits)
         .map_err(|e| ParseError::Invalid(e.to_string()))?;
-    let mut feed = convert(parsed, max_items);
+    let recover::Recovered {
+        feed: read,
+        repairs,
+        repaired,
+    } = recovered;
+    let kind = read.feed_type.clone();
+    let mut feed = convert(read, max_items);
     feed.repairs = repairs;
+    feed.base = Some(base.to_string());
+    // What feed-rs flattened or dropped, from the document as written (the
+    // repair pass rewrites what feed-rs rejects, such as unusual content types,
+    // so the original is read first), else from the repaired document.
+    let original = recover::document_text(bytes, content_type);
+    let mut captured = capture::capture(&original, feed.entries.len());
+    let mut doc: &str = &original;
+    if captured.entries.len() != feed.entries.len()
+        && let Some(repaired) = repaired.as_deref()
+    {
+        captured = capture::capture(repaired, feed.entries.len());
+        doc = repaired;
+    }
+    if captured.entries.len() == feed.entries.len() {
+        for (entry, c) in feed.entries.iter_mut().zip(&captured.entries) {
+            fields::apply(entry, c, doc);
+        }
+    } else {
+        tracing::debug!(
+            feed_rs = feed.entries.len(),
+            captured = captured.entries.len(),
+            "entries do not line up; using feed-rs's reading alone"
+        );
+    }
+    // An Atom entry without an author has the feed's (RFC 4287 §4.2.1).
+    if matches!(kind, FeedType::Atom) && !feed.authors.is_empty() {
+        for entry in &mut feed.entries {
+            if entry.authors.is_empty() {
+                entry.authors = feed.authors.clone();
+            }
+        }
+    }
     // The last entry of a truncated document is cut off somewhere inside: its
     // guid or link may be incomplete, and storing it would create a bogus item
     // that duplicates the real one at the next poll.
@@ -51,11 +107,18 @@ pub fn feed(
     Ok(feed)
 }
 
+/// A JSON document (JSON Feed), after an optional byte-order mark.
+fn is_json(bytes: &[u8]) -> bool {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+}
+
 fn convert(feed: Feed, max_items: usize) -> ParsedFeed {
     ParsedFeed {
         title: feed.title.map(|t| t.content.trim().to_string()),
         site_link: alternate(&feed.links),
         ttl_minutes: feed.ttl,
+        authors: people(&feed.authors),
         entries: feed
             .entries
             .into_iter()
@@ -63,46 +126,85 @@ fn convert(feed: Feed, max_items: usize) -> ParsedFeed {
             .map(entry)
             .collect(),
         repairs: Vec::new(),
+        base: None,
+    }
+}
+
+fn people(persons: &[feed_rs::model::Person]) -> Vec<Person> {
+    let mut out: Vec<Person> = Vec::new();
+    for p in persons {
+        let clean = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let person = Person {
+            name: clean(&p.name),
+            email: clean(&p.email),
+            uri: clean(&p.uri),
+        };
+        if (person.name.is_some() || person.email.is_some()) && !out.contains(&person) {
+            out.push(person);
+        }
+    }
+    out
+}
+
+/// A feed-rs text as a body: plain text when its type says so, else HTML.
+fn body(t: Text) -> Body {
+    let kind = if t.content_type.essence().to_string() == "text/plain" {
+        TextKind::Text
+    } else {
+        TextKind::Html
+    };
+    Body {
+        value: t.content.trim().to_string(),
+        kind,
     }
 }
 
 fn entry(e: Entry) -> ParsedEntry {
     let guid = Some(e.id.trim().to_string()).filter(|id| !id.is_empty());
-    let mut authors: Vec<String> = e
-        .authors
-        .iter()
-        .filter_map(|p| p.name.as_deref().map(str::trim))
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-        .collect();
-    authors.dedup();
     let mut categories: Vec<String> = Vec::new();
     for c in &e.categories {
-        let term = c.label.as_deref().unwrap_or(&c.term).trim();
+        let term = Some(c.term.trim())
+            .filter(|t| !t.is_empty())
+            .or(c.label.as_deref().map(str::trim))
+            .unwrap_or("");
         if !term.is_empty() && !categories.iter().any(|x| x == term) {
             categories.push(term.to_string());
         }
     }
     let enclosures = enclosures(&e);
+    let content = e.content.and_then(|c| {
+        let kind = if c.content_type.essence().to_string() == "text/plain" {
+            TextKind::Text
+        } else {
+            TextKind::Html
+        };
+        c.body.map(|value| Body {
+            value: value.trim().to_string(),
+            kind,
+        })
+    });
     ParsedEntry {
         guid,
         link: alternate(&e.links),
-        title: e.title.map(text),
-        summary: e.summary.map(text).filter(|s| !s.trim().is_empty()),
-        content: e
-            .content
-            .and_then(|c| c.body)
-            .filter(|b| !b.trim().is_empty()),
-        authors,
+        title: e.title.map(body).filter(|b| !b.value.is_empty()),
+        summary: e.summary.map(body).filter(|b| !b.value.is_empty()),
+        content: content.filter(|b| !b.value.is_empty()),
+        authors: people(&e.authors),
         categories,
         published: e.published,
         updated: e.updated,
         enclosures,
+        base: None,
     }
 }
 
 /// RSS `enclosure` and MediaRSS arrive in feed-rs as media objects; Atom
-/// enclosures as links. At most a handful, de-duplicated by URL.
+/// enclosures as links. At most [`MAX_ENCLOSURES`], de-duplicated by URL.
 fn enclosures(e: &Entry) -> Vec<Enclosure> {
     let mut out: Vec<Enclosure> = Vec::new();
     let media = e
@@ -119,7 +221,7 @@ fn enclosures(e: &Entry) -> Vec<Enclosure> {
     let links = e
         .links
         .iter()
-        .filter(|l| l.rel.as_deref() == Some("enclosure"))
+        .filter(|l| l.rel.as_deref() == Some("enclosure") && !l.href.trim().is_empty())
         .map(|l| Enclosure {
             url: l.href.clone(),
             mime_type: l.media_type.clone(),
@@ -127,30 +229,28 @@ fn enclosures(e: &Entry) -> Vec<Enclosure> {
         });
     for enc in media.chain(links) {
         let http = enc.url.starts_with("http://") || enc.url.starts_with("https://");
-        if http && out.len() < 8 && !out.iter().any(|o| o.url == enc.url) {
+        if http && out.len() < MAX_ENCLOSURES && !out.iter().any(|o| o.url == enc.url) {
             out.push(enc);
         }
     }
     out
 }
 
-fn text(t: Text) -> String {
-    t.content
-}
-
 /// The `rel="alternate"` link (or one without rel), else the first link.
 fn alternate(links: &[Link]) -> Option<String> {
+    let usable = |l: &&Link| !l.href.trim().is_empty();
     links
         .iter()
+        .filter(usable)
         .find(|l| matches!(l.rel.as_deref(), None | Some("alternate")))
         .or_else(|| {
             links
                 .iter()
+                .filter(usable)
                 .find(|l| l.rel.as_deref() != Some("enclosure") && l.rel.as_deref() != Some("self"))
         })
-        .or_else(|| links.first())
+        .or_else(|| links.iter().find(usable))
         .map(|l| l.href.trim().to_string())
-        .filter(|h| !h.is_empty())
 }
 
 #[cfg(test)]

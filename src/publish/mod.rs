@@ -1,5 +1,6 @@
 //! The HTTP server: every output as RSS 2.0 (`/feeds/<name>.xml`), Atom 1.0
-//! (`.atom`) and JSON Feed 1.1 (`.json`); `/opml`, a status page at `/`, `/healthz`.
+//! (`.atom`) and JSON Feed 1.1 (`.json`), and as a page to read and tune it by
+//! (`.html`); `/opml`, a status page at `/`, `/healthz`.
 //!
 //! Publishing only reads. A rendered document is cached with the store's change
 //! counter and re-rendered only when items changed, so a subscriber's poll costs a
@@ -13,6 +14,7 @@
 //! sends decides what is rendered or how many cache entries there are.
 //! Connections are served by [`server`] (timeouts, a connection cap).
 
+mod html;
 mod page;
 mod render;
 pub mod server;
@@ -32,7 +34,7 @@ use chrono::{DateTime, Utc};
 use tokio::net::TcpListener;
 use tower_http::compression::CompressionLayer;
 
-pub use render::{ChannelInfo, Format, render, sanitize};
+pub use render::{ChannelInfo, Format, render};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -202,6 +204,8 @@ struct View {
     generation: u64,
     outputs: Vec<OutputSpec>,
     feeds: Vec<(String, String)>,
+    /// The whole config, for the pages that explain outputs (`html`).
+    config: Arc<Config>,
     public_url: Option<String>,
 }
 
@@ -209,6 +213,7 @@ impl View {
     fn of(config: &Config, generation: u64) -> View {
         View {
             generation,
+            config: Arc::new(config.clone()),
             outputs: outputs_of(config),
             feeds: config
                 .feeds
@@ -304,8 +309,23 @@ pub async fn serve(
     server::run(listener, router(state), limits, shutdown).await
 }
 
-/// Serves `/metrics` (Prometheus text) on its own listener until `shutdown`.
+/// Serves `/metrics` (Prometheus text) on its own listener until `shutdown`,
+/// with the default client timeouts and [`server::METRICS_CONNECTIONS`].
 pub async fn serve_metrics(
+    listener: TcpListener,
+    store: Store,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let limits = server::Limits {
+        max_connections: server::METRICS_CONNECTIONS,
+        ..server::Limits::default()
+    };
+    serve_metrics_within(listener, store, metrics, limits, shutdown).await
+}
+
+/// [`serve_metrics`] within `limits` (the daemon's configured timeouts).
+pub async fn serve_metrics_within(
     listener: TcpListener,
     store: Store,
     metrics: Arc<Metrics>,
@@ -317,7 +337,8 @@ pub async fn serve_metrics(
         get(move || {
             let (store, metrics) = (store.clone(), metrics.clone());
             async move {
-                let states = store::blocking(move || store.feed_states())
+                let now = chrono::Utc::now();
+                let states = store::blocking(move || crate::status::feeds_by_state(&store, now))
                     .await
                     .unwrap_or_default();
                 let mut r = metrics.render(&states).into_response();
@@ -355,6 +376,9 @@ async fn feed(
     Query(q): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(name) = file.strip_suffix(".html") {
+        return html::output_page(state, name, q.token.as_deref(), false).await;
+    }
     serve_output(state, &file, q.token.as_deref(), false, &headers).await
 }
 
@@ -363,6 +387,9 @@ async fn feed_with_token(
     Path((token, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(name) = file.strip_suffix(".html") {
+        return html::output_page(state, name, Some(&token), true).await;
+    }
     serve_output(state, &file, Some(&token), true, &headers).await
 }
 

@@ -1,5 +1,5 @@
-//! `/`: a small HTML page listing the public outputs (with subscribe links) and
-//! the feeds with their last poll result; `/opml`: the public outputs as OPML 2.0.
+//! `/`: a small HTML page listing the public outputs (each linked to its page,
+//! `/feeds/<name>.html`, with subscribe links) and the feeds with their state; `/opml`: the public outputs as OPML 2.0.
 
 use std::fmt::Write;
 use std::sync::Arc;
@@ -35,12 +35,12 @@ pub(super) async fn index(State(state): State<Arc<AppState>>) -> Response {
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>tidings</title>\
          <style>body{font-family:sans-serif;max-width:60em;margin:2em auto}td,th{padding:.2em .6em;text-align:left}\
-         .err{color:#a00}</style></head><body><h1>tidings</h1><h2>Outputs</h2><ul>",
+         .err,.failing,.gone{color:#a00}.deferred{color:#a60}</style></head><body><h1>tidings</h1><h2>Outputs</h2><ul>",
     );
     for o in view.outputs.iter().filter(|o| o.token.is_none()) {
         let _ = write!(
             html,
-            "<li><a href=\"/feeds/{name}.xml\">{title}</a> (<a href=\"/feeds/{name}.xml\">RSS</a>, \
+            "<li><a href=\"/feeds/{name}.html\">{title}</a> (<a href=\"/feeds/{name}.xml\">RSS</a>, \
              <a href=\"/feeds/{name}.atom\">Atom</a>, <a href=\"/feeds/{name}.json\">JSON Feed</a>; \
              {n} feeds, newest {limit})</li>",
             name = esc(&o.name),
@@ -52,11 +52,13 @@ pub(super) async fn index(State(state): State<Arc<AppState>>) -> Response {
     html.push_str(
         "</ul><p><a href=\"/opml\">OPML</a> subscribes a reader to all of them at once.</p><ul>",
     );
-    html.push_str("</ul><h2>Feeds</h2><table><tr><th>feed</th><th>items</th><th>last poll</th><th>status</th><th>error</th></tr>");
+    html.push_str("</ul><h2>Feeds</h2><table><tr><th>feed</th><th>items</th><th>last poll</th><th>state</th><th>error</th></tr>");
+    let now = chrono::Utc::now();
     for (name, url, s) in &states {
+        let state = crate::status::state_of(s, now);
         let _ = write!(
             html,
-            "<tr><td><a href=\"{url}\">{name}</a></td><td>{items}</td><td>{poll}</td><td>{status}</td><td class=\"err\">{err}</td></tr>",
+            "<tr><td><a href=\"{url}\">{name}</a></td><td>{items}</td><td>{poll}</td><td class=\"state {class}\" title=\"{http}\">{state}</td><td class=\"err\">{err}</td></tr>",
             url = esc(url),
             name = esc(name),
             items = s.items,
@@ -64,7 +66,11 @@ pub(super) async fn index(State(state): State<Arc<AppState>>) -> Response {
                 .last_poll
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
                 .unwrap_or_else(|| "never".into()),
-            status = s.last_status.map(|c| c.to_string()).unwrap_or_default(),
+            class = state.replace(' ', "-"),
+            http = s
+                .last_status
+                .map(|c| format!("last HTTP status {c}"))
+                .unwrap_or_else(|| "no HTTP status".into()),
             err = esc(s.last_error.as_deref().unwrap_or("")),
         );
     }
@@ -72,7 +78,7 @@ pub(super) async fn index(State(state): State<Arc<AppState>>) -> Response {
     Html(html).into_response()
 }
 
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

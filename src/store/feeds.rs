@@ -218,20 +218,6 @@ impl Store {
             .map(drop)
         }, |_, _, _| {})
     }
-
-    /// Feeds by the state of their last poll (for metrics).
-    pub fn feed_states(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT CASE WHEN gone THEN 'gone' WHEN consecutive_failures > 0 THEN 'failing'
-                             WHEN last_poll IS NULL THEN 'never_polled' WHEN last_status = 304 THEN 'not_modified'
-                             ELSE 'ok' END AS state, count(*)
-                 FROM feeds GROUP BY state ORDER BY state",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
-            rows.collect()
-        })
-    }
 }
 
 fn ensure_feed(c: &Connection, url: &str, name: &str, now: DateTime<Utc>) -> rusqlite::Result<i64> {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use super::{Extraction, FeedRef, Pending, Refresh, Store, StoreError, from_unix, unix};
-use crate::model::{NewItem, StoreCounts, StoredItem};
+use crate::model::{Body, HtmlText, NewItem, Person, StoreCounts, StoredItem};
 use crate::normalize::public_id;
 
 /// Above this many feeds, an output walks the time index instead of each feed's.
@@ -12,8 +12,9 @@ const MANY_FEEDS: usize = 50;
 
 /// The columns `stored_item` reads, in order (items `i` joined with feeds `f`).
 // The full text, when extracted, stands in for the feed's content.
-pub(super) const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, coalesce(i.article_html, i.content), i.author,
-    i.categories, i.sort_time, i.modified, i.canonical_link, i.enclosures, i.first_seen";
+pub(super) const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
+    coalesce(i.article_html, i.content), CASE WHEN i.article_html IS NULL THEN i.content_text ELSE i.article_text END,
+    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen";
 
 impl Store {
     /// Records which feeds each output draws on (replacing what was there), in
@@ -111,8 +112,8 @@ impl Store {
                      WHERE id = ?1",
                     params![
                         e.item_id,
-                        article.map(|a| &a.0),
-                        article.map(|a| &a.1),
+                        article.map(|a| &a.html),
+                        article.map(|a| &a.text),
                         e.outcome,
                         e.link,
                         unix(now)
@@ -232,6 +233,72 @@ impl Store {
     }
 }
 
+/// Rows one [`Store::backfill_text`] call prepares at most.
+pub const BACKFILL_CHUNK: usize = 500;
+
+impl Store {
+    /// Prepares up to [`BACKFILL_CHUNK`] rows stored before bodies were
+    /// prepared at ingest (their text is NULL), after row id `after`: their
+    /// HTML is sanitised and their text kept, as new rows' are. Returns the last
+    /// row id looked at (pass it back as `after`) and how many rows were done;
+    /// `None` when no such row is left. Reading them works without this (they
+    /// are prepared when read); it only makes that work happen once.
+    pub fn backfill_text(&self, after: i64) -> Result<Option<(i64, usize)>, StoreError> {
+        // (id, link, summary, content) of rows whose text is missing.
+        type Legacy = (i64, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Legacy> = self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, link, CASE WHEN summary_text IS NULL THEN summary END,
+                        CASE WHEN content_text IS NULL THEN content END
+                 FROM items
+                 WHERE id > ?1 AND ((summary IS NOT NULL AND summary_text IS NULL)
+                                    OR (content IS NOT NULL AND content_text IS NULL))
+                 ORDER BY id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![after, BACKFILL_CHUNK as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?;
+            rows.collect()
+        })?;
+        let Some(last) = rows.last().map(|r| r.0) else {
+            return Ok(None);
+        };
+        let prepared: Vec<(i64, Option<HtmlText>, Option<HtmlText>)> = rows
+            .into_iter()
+            .map(|(id, link, summary, content)| {
+                let link = link.as_deref();
+                (
+                    id,
+                    prepared_or_legacy(summary, None, link),
+                    prepared_or_legacy(content, None, link),
+                )
+            })
+            .collect();
+        let done = prepared.len();
+        self.write(|c| {
+            let tx = c.transaction()?;
+            {
+                let mut update = tx.prepare_cached(
+                    "UPDATE items SET summary = coalesce(?2, summary), summary_text = coalesce(?3, summary_text),
+                         content = coalesce(?4, content), content_text = coalesce(?5, content_text)
+                     WHERE id = ?1",
+                )?;
+                for (id, summary, content) in &prepared {
+                    update.execute(params![
+                        id,
+                        summary.as_ref().map(|p| &p.html),
+                        summary.as_ref().map(|p| &p.text),
+                        content.as_ref().map(|p| &p.html),
+                        content.as_ref().map(|p| &p.text),
+                    ])?;
+                }
+            }
+            tx.commit()
+        })?;
+        Ok(Some((last, done)))
+    }
+}
+
 /// Items one [`Store::prune`] call deletes at most.
 pub const PRUNE_CHUNK: usize = 500;
 
@@ -246,24 +313,69 @@ fn stored_item(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
 }
 
 pub(super) fn stored_item_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<StoredItem> {
-    let categories: String = r.get(at + 8)?;
-    let enclosures: String = r.get(at + 12)?;
+    let link: Option<String> = r.get(at + 3)?;
+    let summary = prepared_or_legacy(r.get(at + 5)?, r.get(at + 6)?, link.as_deref());
+    let content = prepared_or_legacy(r.get(at + 7)?, r.get(at + 8)?, link.as_deref());
+    let author: Option<String> = r.get(at + 9)?;
+    let authors: String = r.get(at + 10)?;
+    let mut authors: Vec<Person> = serde_json::from_str(&authors).unwrap_or_default();
+    if authors.is_empty()
+        && let Some(a) = &author
+    {
+        // Stored before authors were kept whole: the names line is all there is.
+        authors.push(Person {
+            name: Some(a.clone()),
+            ..Person::default()
+        });
+    }
+    let categories: String = r.get(at + 11)?;
+    let enclosures: String = r.get(at + 16)?;
     Ok(StoredItem {
         uid: r.get(at)?,
         feed_name: r.get(at + 1)?,
         feed_url: r.get(at + 2)?,
-        link: r.get(at + 3)?,
+        link,
         title: r.get(at + 4)?,
-        summary: r.get(at + 5)?,
-        content: r.get(at + 6)?,
-        author: r.get(at + 7)?,
+        summary,
+        content,
+        author,
+        authors,
         categories: serde_json::from_str(&categories).unwrap_or_default(),
-        date: from_unix(r.get(at + 9)?),
-        modified: from_unix(r.get(at + 10)?),
-        canonical_link: r.get(at + 11)?,
+        date: from_unix(r.get(at + 12)?),
+        updated: r.get::<_, Option<i64>>(at + 13)?.map(from_unix),
+        modified: from_unix(r.get(at + 14)?),
+        canonical_link: r.get(at + 15)?,
         enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
-        first_seen: from_unix(r.get(at + 13)?),
+        first_seen: from_unix(r.get(at + 17)?),
     })
+}
+
+/// A stored body: prepared at ingest (HTML and text), or, for a row stored
+/// before bodies were prepared (text NULL), the HTML as published, prepared now.
+fn prepared_or_legacy(
+    html: Option<String>,
+    text: Option<String>,
+    link: Option<&str>,
+) -> Option<HtmlText> {
+    match (html, text) {
+        (Some(html), Some(text)) => Some(HtmlText { html, text }),
+        (Some(raw), None) => {
+            let base = link.and_then(|l| url::Url::parse(l).ok());
+            let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::text::prepare(&Body::html(raw.as_str()), base.as_ref())
+            }));
+            // A bug in preparing one stored row must not stop a start-up or a
+            // render: the row is served as plain text instead.
+            Some(prepared.unwrap_or_else(|_| {
+                tracing::error!(
+                    link,
+                    "preparing a stored body panicked (a bug; please report it)"
+                );
+                crate::text::prepare(&Body::text(crate::text::squash(&raw)), None)
+            }))
+        }
+        (None, _) => None,
+    }
 }
 
 pub(super) fn upsert_items(
@@ -285,16 +397,17 @@ pub(super) fn upsert_items(
         "SELECT id, content_hash, first_seen FROM items WHERE feed_id = ?1 AND key = ?2",
     )?;
     let mut insert = tx.prepare_cached(
-        "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, content, author,
-             categories, published, updated, first_seen, modified, sort_time, content_hash,
-             canonical_link, enclosures, extraction)
-         VALUES (:feed_id, :key, :uid, :guid, :link, :title, :summary, :content, :author,
-             :categories, :published, :updated, :modified, :modified, :sort_time, :content_hash,
-             :canonical_link, :enclosures, :extraction)",
+        "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, summary_text, content,
+             content_text, author, authors, categories, published, updated, first_seen, modified,
+             sort_time, content_hash, canonical_link, enclosures, extraction)
+         VALUES (:feed_id, :key, :uid, :guid, :link, :title, :summary, :summary_text, :content,
+             :content_text, :author, :authors, :categories, :published, :updated, :modified, :modified,
+             :sort_time, :content_hash, :canonical_link, :enclosures, :extraction)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE items SET guid = :guid, link = :link, title = :title, summary = :summary,
-             content = :content, author = :author, categories = :categories,
+             summary_text = :summary_text, content = :content, content_text = :content_text,
+             author = :author, authors = :authors, categories = :categories,
              published = :published, updated = :updated, modified = :modified,
              sort_time = :sort_time, content_hash = :content_hash,
              canonical_link = :canonical_link, enclosures = :enclosures,
@@ -302,6 +415,10 @@ pub(super) fn upsert_items(
                                    AND (extracted_link IS NULL OR extracted_link <> :link)
                                THEN 'pending' ELSE extraction END
          WHERE id = :id",
+    )?;
+    let mut shown = tx.prepare_cached(
+        "SELECT title, link, summary, summary_text, content, content_text, author, categories, modified
+         FROM items WHERE id = ?1",
     )?;
     for (index, item) in items.iter().enumerate() {
         if tombstoned.exists(params![feed_id, item.key])? {
@@ -336,7 +453,28 @@ pub(super) fn upsert_items(
             }
             Some((_, hash, _)) if hash == item.content_hash => counts.unchanged += 1,
             Some((id, _, first_seen)) => {
-                let columns = Columns::of(item, now, sort_time(item.published, first_seen));
+                // Edited as a reader sees it, or only as the source wrote it
+                // (whitespace, markup, an upgrade of how bodies are prepared)?
+                // Only the first is news: `modified` (Atom `updated`) moves then.
+                let modified = shown.query_row([id], |r| {
+                    let link: Option<String> = r.get(1)?;
+                    let text_of = |html: usize| -> rusqlite::Result<Option<String>> {
+                        Ok(
+                            prepared_or_legacy(r.get(html)?, r.get(html + 1)?, link.as_deref())
+                                .map(|p| p.text),
+                        )
+                    };
+                    let categories: String = r.get(7)?;
+                    let same = r.get::<_, String>(0)? == item.title
+                        && link == item.link
+                        && text_of(2)? == item.summary.as_ref().map(|p| p.text.clone())
+                        && text_of(4)? == item.content.as_ref().map(|p| p.text.clone())
+                        && r.get::<_, Option<String>>(6)? == item.author
+                        && serde_json::from_str::<Vec<String>>(&categories).unwrap_or_default()
+                            == item.categories;
+                    Ok(if same { r.get::<_, i64>(8)? } else { now })
+                })?;
+                let columns = Columns::of(item, modified, sort_time(item.published, first_seen));
                 let mut params = columns.params();
                 params.extend([
                     (":id", &id as &dyn ToSql),
@@ -355,6 +493,9 @@ pub(super) fn upsert_items(
 /// only for new and changed items (unchanged ones are the common case).
 struct Columns<'a> {
     item: &'a NewItem,
+    summary: [Option<&'a str>; 2],
+    content: [Option<&'a str>; 2],
+    authors: String,
     categories: String,
     enclosures: String,
     published: Option<i64>,
@@ -365,8 +506,17 @@ struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     fn of(item: &'a NewItem, modified: i64, sort_time: i64) -> Columns<'a> {
+        let parts = |b: &'a Option<HtmlText>| {
+            [
+                b.as_ref().map(|p| p.html.as_str()),
+                b.as_ref().map(|p| p.text.as_str()),
+            ]
+        };
         Columns {
             item,
+            summary: parts(&item.summary),
+            content: parts(&item.content),
+            authors: serde_json::to_string(&item.authors).unwrap_or_else(|_| "[]".into()),
             categories: serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into()),
             enclosures: serde_json::to_string(&item.enclosures).unwrap_or_else(|_| "[]".into()),
             published: item.published.map(unix),
@@ -382,9 +532,12 @@ impl<'a> Columns<'a> {
             (":guid", &i.guid),
             (":link", &i.link),
             (":title", &i.title),
-            (":summary", &i.summary),
-            (":content", &i.content),
+            (":summary", &self.summary[0]),
+            (":summary_text", &self.summary[1]),
+            (":content", &self.content[0]),
+            (":content_text", &self.content[1]),
             (":author", &i.author),
+            (":authors", &self.authors),
             (":categories", &self.categories),
             (":published", &self.published),
             (":updated", &self.updated),

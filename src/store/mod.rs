@@ -23,7 +23,7 @@ mod outputs;
 mod schema;
 mod writer;
 
-pub use items::PRUNE_CHUNK;
+pub use items::{BACKFILL_CHUNK, PRUNE_CHUNK};
 pub use writer::Pending;
 
 use std::path::{Path, PathBuf};
@@ -111,8 +111,8 @@ pub struct Extraction {
     pub item_id: i64,
     /// The link the article was fetched from.
     pub link: String,
-    /// The article as (sanitised HTML, text), when it is used.
-    pub article: Option<(String, String)>,
+    /// The article (sanitised HTML and its text), when it is used.
+    pub article: Option<crate::model::HtmlText>,
     /// What happened: `ok`, or why the article is not used.
     pub outcome: String,
     /// Filtered outputs' names and which of them match, re-evaluated on the

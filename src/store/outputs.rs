@@ -89,4 +89,29 @@ impl Store {
             .map(|n| n > 0)
         })
     }
+
+    /// The newest `limit` items of the feeds at `feed_urls` (configured URLs),
+    /// newest first in the order outputs serve them, whatever outputs they are
+    /// in: what an output over these feeds draws on (`tidings preview`).
+    pub fn newest_items_of(
+        &self,
+        feed_urls: &[String],
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        if feed_urls.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|c| {
+            let placeholders = vec!["?"; feed_urls.len()].join(",");
+            let sql = format!(
+                "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE f.url IN ({placeholders}) ORDER BY i.sort_time DESC, i.id DESC LIMIT {limit}"
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(feed_urls), |r| {
+                stored_item_at(r, 0)
+            })?;
+            rows.collect()
+        })
+    }
 }

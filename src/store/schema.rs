@@ -109,6 +109,19 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX tombstones_by_time ON tombstones (pruned);
     "#,
+    // 10: one home for text and HTML. From now on `summary` and `content` hold
+    // sanitised HTML (text::prepare, at ingest) and these their plain text, so
+    // filters, dedup and renders read them instead of converting again. Rows
+    // stored before hold the HTML as published and NULL here: they are prepared
+    // when read and backfilled in the background (Store::backfill_text).
+    r#"
+    ALTER TABLE items ADD COLUMN summary_text TEXT;
+    ALTER TABLE items ADD COLUMN content_text TEXT;
+    ALTER TABLE items ADD COLUMN authors TEXT NOT NULL DEFAULT '[]';  -- JSON [{name, email, uri}]
+    -- Only web links are served now; those stored before (javascript:, data:…) go.
+    UPDATE items SET link = NULL
+     WHERE link IS NOT NULL AND lower(link) NOT LIKE 'http://%' AND lower(link) NOT LIKE 'https://%';
+    "#,
 ];
 
 /// The schema version this build writes.

@@ -8,8 +8,12 @@ fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> NewItem {
         link: Some(format!("https://n.example/{key}")),
         canonical_link: Some(format!("https://n.example/{key}")),
         title: title.to_string(),
-        summary: Some("<p>s</p>".into()),
+        summary: Some(crate::model::HtmlText {
+            html: "<p>s</p>".into(),
+            text: "s".into(),
+        }),
         content: None,
+        authors: vec![],
         author: None,
         categories: vec!["world".into()],
         published,

@@ -21,7 +21,6 @@
 
 mod dialect;
 mod encoding;
-mod entities;
 mod repair;
 mod scan;
 mod text;
@@ -30,6 +29,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use feed_rs::model::Feed;
 use feed_rs::parser::{ParseErrorKind, ParseFeedError};
+
+/// True for the five entities XML predefines (the rest come from the HTML table,
+/// `text::named_entity`).
+fn is_predefined(name: &str) -> bool {
+    matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
+}
 
 /// Bounds on the work one document may cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +77,31 @@ pub enum RecoverError {
     Parser(String),
 }
 
+/// What [`parse`] read.
+#[derive(Debug)]
+pub struct Recovered {
+    /// feed-rs's reading.
+    pub feed: Feed,
+    /// The repairs applied (for logs); empty when feed-rs read the original bytes.
+    pub repairs: Vec<&'static str>,
+    /// The repaired document feed-rs read, when it did not read the original
+    /// bytes (see [`document_text`] for those).
+    pub repaired: Option<String>,
+}
+
+/// The original bytes as UTF-8 text, decoded as [`parse`] would (borrowed when
+/// they are UTF-8 already).
+pub fn document_text<'a>(bytes: &'a [u8], content_type: Option<&str>) -> std::borrow::Cow<'a, str> {
+    let det = encoding::detect(bytes, content_type);
+    let body = &bytes[det.bom_len..];
+    if det.charset == encoding::Charset::Enc(encoding_rs::UTF_8)
+        && let Ok(s) = std::str::from_utf8(body)
+    {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(encoding::decode(bytes, &det, &mut Vec::new()))
+}
+
 /// Parses with feed-rs, repairing the document when the plain parse fails. Returns the
 /// feed-rs Feed plus a list of the repairs applied (for logs), never panics
 /// (catch_unwind around feed-rs).
@@ -86,7 +116,7 @@ pub fn parse(
     base: &url::Url,
     content_type: Option<&str>,
     limits: &Limits,
-) -> Result<(Feed, Vec<&'static str>), RecoverError> {
+) -> Result<Recovered, RecoverError> {
     if bytes.len() > limits.max_bytes {
         return Err(RecoverError::TooLarge);
     }
@@ -99,7 +129,7 @@ pub fn parse(
     if !det.is_wide() && first == Some(b'{') {
         // JSON Feed: nothing to repair at the XML level.
         return match run(body, base) {
-            Ok(feed) => Ok(cap(feed, limits, Vec::new())),
+            Ok(feed) => Ok(cap(feed, limits, Vec::new(), None)),
             Err(e) => Err(RecoverError::Parser(e.to_string())),
         };
     }
@@ -110,7 +140,7 @@ pub fn parse(
         if !sc.too_deep && !sc.needs_repair {
             match run(bytes, base) {
                 Ok(feed) if feed.entries.len() >= sc.items => {
-                    return Ok(cap(feed, limits, Vec::new()));
+                    return Ok(cap(feed, limits, Vec::new(), None));
                 }
                 Ok(feed) => fast = Some(feed),
                 Err(_) => {}
@@ -123,13 +153,12 @@ pub fn parse(
     }))
     .unwrap_or_else(|_| Err(RecoverError::Parser("internal error during repair".into())));
     match (repaired, fast) {
-        (Ok((feed, mut repairs)), Some(f)) if f.entries.len() >= feed.entries.len() => {
-            repairs.clear();
-            Ok(cap(f, limits, repairs))
+        (Ok((feed, _, _)), Some(f)) if f.entries.len() >= feed.entries.len() => {
+            Ok(cap(f, limits, Vec::new(), None))
         }
-        (Ok((feed, repairs)), _) => Ok(cap(feed, limits, repairs)),
+        (Ok((feed, repairs, doc)), _) => Ok(cap(feed, limits, repairs, Some(doc))),
         (Err(RecoverError::TooDeep), _) => Err(RecoverError::TooDeep),
-        (Err(_), Some(f)) => Ok(cap(f, limits, Vec::new())),
+        (Err(_), Some(f)) => Ok(cap(f, limits, Vec::new(), None)),
         (Err(e), None) => Err(e),
     }
 }
@@ -140,7 +169,7 @@ fn repair_and_parse(
     det: &encoding::Detected,
     base: &url::Url,
     limits: &Limits,
-) -> Result<(Feed, Vec<&'static str>), RecoverError> {
+) -> Result<(Feed, Vec<&'static str>, String), RecoverError> {
     let mut repairs = Vec::new();
     let text = encoding::decode(bytes, det, &mut repairs);
     let mut hook = dialect::Normaliser::new(&text, base.as_str());
@@ -160,7 +189,7 @@ fn repair_and_parse(
     let mut last = String::new();
     for _ in 0..8 {
         match run(doc.as_bytes(), base) {
-            Ok(feed) => return Ok((feed, repairs)),
+            Ok(feed) => return Ok((feed, repairs, doc)),
             Err(Failure::Feed(ParseFeedError::ParseError(ParseErrorKind::NoFeedRoot))) => {
                 return Err(RecoverError::NotAFeed(format!(
                     "root element <{}>",
@@ -197,12 +226,17 @@ fn cap(
     mut feed: Feed,
     limits: &Limits,
     mut repairs: Vec<&'static str>,
-) -> (Feed, Vec<&'static str>) {
+    repaired: Option<String>,
+) -> Recovered {
     if feed.entries.len() > limits.max_items {
         feed.entries.truncate(limits.max_items);
         repairs.push("kept only the first max_items entries");
     }
-    (feed, repairs)
+    Recovered {
+        feed,
+        repairs,
+        repaired,
+    }
 }
 
 /// The name of the first element of a repaired document.

@@ -4,7 +4,7 @@
 //! `item`/`entry` elements does it hold (to notice a parse that lost entries), and is it
 //! nested deeper than the limit.
 
-use super::entities::is_predefined;
+use super::is_predefined;
 
 /// What [`scan`] found.
 #[derive(Debug, Default, Clone, Copy)]

@@ -14,7 +14,7 @@ fn ok(bytes: &[u8]) -> (Feed, Vec<&'static str>) {
 
 fn ok_ct(bytes: &[u8], ct: Option<&str>) -> (Feed, Vec<&'static str>) {
     match parse(bytes, &base(), ct, &Limits::default()) {
-        Ok(r) => r,
+        Ok(r) => (r.feed, r.repairs),
         Err(e) => panic!("expected a feed, got {e:?}"),
     }
 }
@@ -321,7 +321,7 @@ fn size_and_item_limits() {
     assert_eq!(
         parse(doc.as_bytes(), &base(), None, &few)
             .unwrap()
-            .0
+            .feed
             .entries
             .len(),
         3

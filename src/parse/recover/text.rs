@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::entities::{html_entity, is_predefined};
+use super::is_predefined;
 use super::repair::RepairError;
 use super::scan::{is_name_byte, is_name_start, xml_char_ok};
 
@@ -168,11 +168,13 @@ impl Ctx<'_> {
                     self.expand(name, 0, out)?;
                 }
             }
-        } else if let Some(cp) = html_entity(name) {
+        } else if let Some((a, b)) = crate::text::named_entity(name) {
             note(self.repairs, "mapped HTML entities to character references");
-            out.push_str("&#");
-            out.push_str(&cp.to_string());
-            out.push(';');
+            for c in std::iter::once(a).chain(b) {
+                out.push_str("&#");
+                out.push_str(&u32::from(c).to_string());
+                out.push(';');
+            }
         } else {
             note(self.repairs, "escaped an unknown entity");
             out.push_str("&amp;");

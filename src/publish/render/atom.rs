@@ -11,10 +11,16 @@ fn date(d: DateTime<Utc>) -> String {
     d.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// An entry's `updated`: what the source states, else when we last stored a
+/// change to it (never before its publication date).
+pub(super) fn updated(i: &crate::model::StoredItem) -> DateTime<Utc> {
+    i.updated.unwrap_or(i.modified.max(i.date))
+}
+
 pub(super) fn render(channel: &ChannelInfo, items: &[Prepared]) -> Vec<u8> {
     let updated = items
         .iter()
-        .map(|p| p.item.modified)
+        .map(|p| updated(p.item))
         .max()
         .unwrap_or(DateTime::UNIX_EPOCH);
     let mut x = String::with_capacity(4096 + items.len() * 2048);
@@ -66,9 +72,17 @@ fn entry(x: &mut String, p: &Prepared) {
         );
     }
     let _ = writeln!(x, "<published>{}</published>", date(i.date));
-    let _ = writeln!(x, "<updated>{}</updated>", date(i.modified.max(i.date)));
-    if let Some(author) = &i.author {
-        let _ = writeln!(x, "<author><name>{}</name></author>", escape(author));
+    let _ = writeln!(x, "<updated>{}</updated>", date(updated(i)));
+    for a in &i.authors {
+        let Some(name) = a.display() else { continue };
+        let _ = write!(x, "<author><name>{}</name>", escape(name));
+        if let Some(email) = &a.email {
+            let _ = write!(x, "<email>{}</email>", escape(email));
+        }
+        if let Some(uri) = &a.uri {
+            let _ = write!(x, "<uri>{}</uri>", escape(uri));
+        }
+        x.push_str("</author>\n");
     }
     for c in &i.categories {
         let _ = writeln!(x, "<category term=\"{}\"/>", escape(c));
@@ -83,10 +97,10 @@ fn entry(x: &mut String, p: &Prepared) {
         }
         x.push_str("/>\n");
     }
-    if let Some(summary) = &p.summary_html {
+    if let Some(summary) = p.summary_html {
         let _ = writeln!(x, "<summary type=\"html\">{}</summary>", escape(summary));
     }
-    if let Some(content) = p.content_html.as_ref().or(p.summary_html.as_ref()) {
+    if let Some(content) = p.content_html.or(p.summary_html) {
         let _ = writeln!(x, "<content type=\"html\">{}</content>", escape(content));
     }
     let _ = writeln!(

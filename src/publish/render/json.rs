@@ -31,13 +31,10 @@ fn item(p: &Prepared) -> Value {
     }
     o.insert("title".into(), json!(p.title));
     // The spec requires content_html or content_text; we give both.
-    let html = p.content_html.as_ref().or(p.summary_html.as_ref());
-    o.insert(
-        "content_html".into(),
-        json!(html.cloned().unwrap_or_default()),
-    );
+    let html = p.content_html.or(p.summary_html);
+    o.insert("content_html".into(), json!(html.unwrap_or_default()));
     o.insert("content_text".into(), json!(p.text));
-    if let Some(summary) = &p.summary_text {
+    if let Some(summary) = p.summary_text {
         o.insert("summary".into(), json!(summary));
     }
     o.insert(
@@ -46,14 +43,28 @@ fn item(p: &Prepared) -> Value {
     );
     o.insert(
         "date_modified".into(),
-        json!(
-            i.modified
-                .max(i.date)
-                .to_rfc3339_opts(SecondsFormat::Secs, true)
-        ),
+        json!(super::atom::updated(i).to_rfc3339_opts(SecondsFormat::Secs, true)),
     );
-    if let Some(author) = &i.author {
-        o.insert("authors".into(), json!([{ "name": author }]));
+    let authors: Vec<Value> = i
+        .authors
+        .iter()
+        .map(|a| {
+            let mut o = Map::new();
+            if let Some(name) = a.display() {
+                o.insert("name".into(), json!(name));
+            }
+            // JSON Feed has no e-mail field: an address goes in `url` as
+            // mailto: (the source stated it; a home page is the fallback).
+            match (&a.email, &a.uri) {
+                (Some(email), _) => o.insert("url".into(), json!(format!("mailto:{email}"))),
+                (None, Some(uri)) => o.insert("url".into(), json!(uri)),
+                (None, None) => None,
+            };
+            Value::Object(o)
+        })
+        .collect();
+    if !authors.is_empty() {
+        o.insert("authors".into(), Value::Array(authors));
     }
     if !i.categories.is_empty() {
         o.insert("tags".into(), json!(i.categories));

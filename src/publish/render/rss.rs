@@ -46,6 +46,10 @@ pub(super) fn render(channel: &ChannelInfo, items: &[Prepared]) -> Vec<u8> {
             "content".to_string(),
             "http://purl.org/rss/1.0/modules/content/".to_string(),
         ),
+        (
+            "dcterms".to_string(),
+            "http://purl.org/dc/terms/".to_string(),
+        ),
     ]);
     let channel = rss::Channel {
         title: xml_text(channel.title),
@@ -74,22 +78,71 @@ pub(super) fn render(channel: &ChannelInfo, items: &[Prepared]) -> Vec<u8> {
 
 fn item(p: &Prepared) -> rss::Item {
     let i = p.item;
-    let mut extensions = BTreeMap::new();
-    if let Some(author) = &i.author {
-        let creator = extension("dc:creator", Some(xml_text(author)), &[]);
-        extensions.insert(
-            "dc".to_string(),
-            BTreeMap::from([("creator".to_string(), vec![creator])]),
+    let mut extensions: BTreeMap<String, BTreeMap<String, Vec<Extension>>> = BTreeMap::new();
+    let mut add = |ns: &str, name: &str, ext: Extension| {
+        extensions
+            .entry(ns.to_string())
+            .or_default()
+            .entry(name.to_string())
+            .or_default()
+            .push(ext);
+    };
+    // RSS `<author>` must be an e-mail address ("email (Name)"): the first
+    // author when they have one; everyone else is a `dc:creator`, in order.
+    let mut authors = i.authors.iter();
+    let author = match i.authors.first() {
+        Some(a) if a.email.is_some() => {
+            authors.next();
+            let email = a.email.as_deref().unwrap_or_default();
+            Some(xml_text(&match &a.name {
+                Some(name) => format!("{email} ({name})"),
+                None => email.to_string(),
+            }))
+        }
+        _ => None,
+    };
+    for a in authors {
+        if let Some(name) = a.display() {
+            add(
+                "dc",
+                "creator",
+                extension("dc:creator", Some(xml_text(name)), &[]),
+            );
+        }
+    }
+    // RSS has one `<enclosure>`; the others follow as Atom enclosure links,
+    // which feed readers read alongside it.
+    for e in i.enclosures.iter().skip(1) {
+        let length = e.length.map(|l| l.to_string());
+        let mut attrs = vec![("rel", "enclosure"), ("href", e.url.as_str())];
+        if let Some(t) = &e.mime_type {
+            attrs.push(("type", t));
+        }
+        if let Some(l) = &length {
+            attrs.push(("length", l));
+        }
+        add("atom", "link", extension("atom:link", None, &attrs));
+    }
+    if let Some(updated) = i.updated {
+        add(
+            "dcterms",
+            "modified",
+            extension(
+                "dcterms:modified",
+                Some(updated.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+                &[],
+            ),
         );
     }
     // The description is the summary; without one, the content. content:encoded
     // carries the full content when there is one.
-    let description = p.summary_html.clone().or_else(|| p.content_html.clone());
+    let description = p.summary_html.or(p.content_html).map(str::to_string);
     rss::Item {
         title: Some(p.title.clone()),
         link: i.link.as_deref().map(xml_text),
         description,
-        content: p.content_html.clone(),
+        author,
+        content: p.content_html.map(str::to_string),
         // Our own id, never the link: a link can change or be shared by two items.
         guid: Some(rss::Guid {
             value: p.id.clone(),
@@ -104,7 +157,6 @@ fn item(p: &Prepared) -> rss::Item {
                 domain: None,
             })
             .collect(),
-        // RSS allows one enclosure per item.
         enclosure: i.enclosures.first().map(|e| rss::Enclosure {
             url: xml_text(&e.url),
             length: e.length.unwrap_or(0).to_string(),

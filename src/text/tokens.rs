@@ -1,0 +1,404 @@
+//! The HTML tokenizer (html5ever's, no tree builder) driving two linear passes:
+//! [`to_text`] (HTML → plain text) and [`bounded`] (HTML with its nesting capped
+//! before any tree is built).
+//!
+//! Tree builders are not linear in nesting: html5ever checks "is a `<p>` in
+//! button scope" by walking the stack of open elements at every start tag, so a
+//! page of 100,000 unclosed `<div>`s costs ~10¹⁰ steps (53 s to extract, 80–100 s
+//! to sanitize). The tokenizer is linear, so [`bounded`] counts depth on tokens
+//! and drops the tags nested deeper than the cap (their text stays) before
+//! ammonia or dom_query ever see the document.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+
+use super::builder::{Role, TextBuilder, role};
+
+/// Feeds `html` through the tokenizer into `sink`.
+fn tokenize<S: TokenSink<Handle = ()>>(html: &str, sink: S) -> S {
+    let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
+    let queue = BufferQueue::default();
+    queue.push_back(StrTendril::from_slice(html));
+    let _ = tokenizer.feed(&queue);
+    tokenizer.end();
+    tokenizer.sink
+}
+
+/// What the tokenizer must switch to after a start tag, as the tree builder would
+/// tell it (scripting enabled, as browsers and html5ever's parser assume).
+fn raw_state(name: &str) -> TokenSinkResult<()> {
+    match name {
+        "script" => TokenSinkResult::RawData(RawKind::ScriptData),
+        "style" | "xmp" | "iframe" | "noembed" | "noframes" | "noscript" => {
+            TokenSinkResult::RawData(RawKind::Rawtext)
+        }
+        "textarea" | "title" => TokenSinkResult::RawData(RawKind::Rcdata),
+        "plaintext" => TokenSinkResult::Plaintext,
+        _ => TokenSinkResult::Continue,
+    }
+}
+
+/// Elements that never have content (no end tag).
+pub(crate) fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "track"
+            | "wbr"
+            | "param"
+            | "keygen"
+            | "basefont"
+            | "bgsound"
+            | "frame"
+            | "image"
+    )
+}
+
+// ---------------------------------------------------------------- to_text
+
+struct TextSink {
+    b: RefCell<TextBuilder>,
+    /// Open elements whose content is skipped (innermost last).
+    skipping: RefCell<Vec<html5ever::LocalName>>,
+}
+
+impl TokenSink for TextSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        match token {
+            Token::CharacterTokens(t) => {
+                if self.skipping.borrow().is_empty() {
+                    self.b.borrow_mut().text(&t);
+                }
+            }
+            Token::TagToken(tag) => {
+                let name: &str = &tag.name;
+                let mut skipping = self.skipping.borrow_mut();
+                match tag.kind {
+                    TagKind::StartTag => {
+                        // A ruby reading ends where the next reading or base starts
+                        // (`</rt>` and `</rp>` are optional).
+                        if matches!(name, "rt" | "rp" | "rb" | "rtc")
+                            && skipping.last().is_some_and(|s| matches!(&**s, "rt" | "rp"))
+                        {
+                            skipping.pop();
+                        }
+                        let r = role(name);
+                        if r == Role::Skip {
+                            if !is_void(name) && !tag.self_closing {
+                                skipping.push(tag.name.clone());
+                            }
+                        } else if skipping.is_empty() {
+                            self.b.borrow_mut().open(r);
+                        }
+                        return raw_state(name);
+                    }
+                    TagKind::EndTag => {
+                        if name == "ruby"
+                            && skipping.last().is_some_and(|s| matches!(&**s, "rt" | "rp"))
+                        {
+                            skipping.pop();
+                        }
+                        if skipping.last().is_some_and(|s| *s == tag.name) {
+                            skipping.pop();
+                        } else if skipping.is_empty() {
+                            self.b.borrow_mut().close(role(name));
+                        }
+                    }
+                }
+            }
+            Token::NullCharacterToken
+            | Token::CommentToken(_)
+            | Token::DoctypeToken(_)
+            | Token::EOFToken
+            | Token::ParseError(_) => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+/// Plain text of an HTML fragment: paragraphs separated by blank lines,
+/// whitespace collapsed, entities decoded (the full HTML table), scripts, styles,
+/// form controls and ruby readings left out. Linear in the input; never panics.
+pub fn to_text(html: &str) -> String {
+    if !html.contains(['<', '&']) {
+        // No markup: the tokenizer would hand over one run of characters.
+        let mut b = TextBuilder::default();
+        b.text(html);
+        return b.finish();
+    }
+    let sink = tokenize(
+        html,
+        TextSink {
+            b: RefCell::new(TextBuilder::default()),
+            skipping: RefCell::new(Vec::new()),
+        },
+    );
+    sink.b.into_inner().finish()
+}
+
+// ---------------------------------------------------------------- bounded
+
+/// Elements whose end tag may be left out: a new one closes the open one.
+fn closes_itself(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "li"
+            | "dt"
+            | "dd"
+            | "tr"
+            | "td"
+            | "th"
+            | "option"
+            | "optgroup"
+            | "rb"
+            | "rt"
+            | "rtc"
+            | "rp"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "colgroup"
+    )
+}
+
+/// How far down the open elements a tag looks for the one it closes. Constant,
+/// so every tag costs O(1) and the pass stays linear.
+const LOOKBACK: usize = 8;
+
+struct BoundSink {
+    max_depth: usize,
+    drop_pixels: bool,
+    state: RefCell<BoundState>,
+}
+
+#[derive(Default)]
+struct BoundState {
+    out: String,
+    open: Vec<html5ever::LocalName>,
+    /// Start tags dropped and not yet matched by an end tag.
+    dropped_open: usize,
+    dropped: bool,
+    /// Inside a raw-text element: its characters are written as they are.
+    raw: bool,
+}
+
+fn escape_into(out: &mut String, s: &str, attribute: bool) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\u{a0}' => out.push_str("&nbsp;"),
+            c => out.push(c),
+        }
+    }
+}
+
+impl TokenSink for BoundSink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut st = self.state.borrow_mut();
+        match token {
+            Token::CharacterTokens(t) => {
+                if st.raw {
+                    st.out.push_str(&t);
+                } else {
+                    escape_into(&mut st.out, &t, false);
+                }
+            }
+            Token::TagToken(tag) => {
+                let name: &str = &tag.name;
+                match tag.kind {
+                    TagKind::StartTag => {
+                        if self.drop_pixels && super::sanitize::is_pixel_tag(&tag) {
+                            st.dropped = true;
+                            return TokenSinkResult::Continue;
+                        }
+                        if closes_itself(name)
+                            && let Some(at) = st
+                                .open
+                                .iter()
+                                .rev()
+                                .take(LOOKBACK)
+                                .position(|o| *o == tag.name)
+                        {
+                            let keep = st.open.len() - 1 - at;
+                            st.open.truncate(keep);
+                        }
+                        let pushes = !is_void(name) && !tag.self_closing;
+                        if pushes && st.open.len() >= self.max_depth {
+                            st.dropped_open += 1;
+                            st.dropped = true;
+                            return TokenSinkResult::Continue;
+                        }
+                        st.out.push('<');
+                        st.out.push_str(name);
+                        for a in &tag.attrs {
+                            st.out.push(' ');
+                            if !a.name.prefix.as_ref().is_none_or(|p| p.is_empty()) {
+                                st.out.push_str(a.name.prefix.as_deref().unwrap_or(""));
+                                st.out.push(':');
+                            }
+                            st.out.push_str(&a.name.local);
+                            st.out.push_str("=\"");
+                            escape_into(&mut st.out, &a.value, true);
+                            st.out.push('"');
+                        }
+                        if tag.self_closing {
+                            st.out.push_str(" /");
+                        }
+                        st.out.push('>');
+                        if pushes {
+                            st.open.push(tag.name.clone());
+                        }
+                        let next = raw_state(name);
+                        st.raw = !matches!(next, TokenSinkResult::Continue);
+                        return next;
+                    }
+                    TagKind::EndTag => {
+                        st.raw = false;
+                        let found = st
+                            .open
+                            .iter()
+                            .rev()
+                            .take(LOOKBACK)
+                            .position(|o| *o == tag.name);
+                        match found {
+                            Some(at) => {
+                                let keep = st.open.len() - 1 - at;
+                                st.open.truncate(keep);
+                            }
+                            None if st.dropped_open > 0 => {
+                                st.dropped_open -= 1;
+                                return TokenSinkResult::Continue;
+                            }
+                            None => {}
+                        }
+                        st.out.push_str("</");
+                        st.out.push_str(name);
+                        st.out.push('>');
+                    }
+                }
+            }
+            Token::NullCharacterToken
+            | Token::CommentToken(_)
+            | Token::DoctypeToken(_)
+            | Token::EOFToken
+            | Token::ParseError(_) => {}
+        }
+        TokenSinkResult::Continue
+    }
+}
+
+/// `html` with elements nested deeper than `max_depth` unwrapped (their tags
+/// dropped, their text kept), so that building a tree of it costs time linear
+/// in its length. Borrowed when nothing had to be dropped (the usual case).
+/// Depth is counted on tokens the way a tree builder would, approximately:
+/// void elements do not nest, and `<p>`, `<li>`, `<td>`… close an open one of
+/// their kind nearby.
+pub fn bounded(html: &str, max_depth: usize) -> Cow<'_, str> {
+    prefilter(html, max_depth, false)
+}
+
+/// [`bounded`], and with `drop_pixels` without tracking pixels (see
+/// [`super::is_tracking_image`]), in the same pass.
+pub(crate) fn prefilter(html: &str, max_depth: usize, drop_pixels: bool) -> Cow<'_, str> {
+    if !html.contains('<') {
+        return Cow::Borrowed(html);
+    }
+    let sink = tokenize(
+        html,
+        BoundSink {
+            max_depth,
+            drop_pixels,
+            state: RefCell::new(BoundState {
+                out: String::with_capacity(html.len()),
+                ..Default::default()
+            }),
+        },
+    );
+    let state = sink.state.into_inner();
+    if state.dropped {
+        Cow::Owned(state.out)
+    } else {
+        Cow::Borrowed(html)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_fragments() {
+        assert_eq!(
+            to_text("<p>One <b>two</b></p><p>three</p>"),
+            "One two\n\nthree"
+        );
+        assert_eq!(to_text("AT&amp;T <b>wins</b>"), "AT&T wins");
+        assert_eq!(to_text("1 < 2 & 3"), "1 < 2 & 3");
+        assert_eq!(to_text("&bogus; &"), "&bogus; &");
+        assert_eq!(
+            to_text("Seoul&nbsp;talks &#8212; &#x4E2D; &hearts;"),
+            "Seoul talks — 中 ♥"
+        );
+        assert_eq!(to_text("a<script>x<y</script>b<style>p{}</style>c"), "abc");
+        assert_eq!(to_text("x<br>y<div>z</div>"), "x\ny\n\nz");
+        assert_eq!(to_text("plain\n\ntext  here"), "plain text here");
+    }
+
+    // Regression: an unclosed tag at the end of a description ending in a
+    // non-ASCII character made the old hand scanner slice inside the character
+    // and panic (and the daemon with it, at start-up).
+    #[test]
+    fn unclosed_tags_before_multibyte_text() {
+        assert_eq!(to_text("<a é"), "");
+        assert_eq!(to_text("x <b 한"), "x");
+        assert_eq!(to_text("x <b>한"), "x 한");
+        assert_eq!(bounded("<a é", 4), "<a é");
+    }
+
+    #[test]
+    fn ruby_readings_dropped_closed_or_not() {
+        assert_eq!(to_text("<ruby>日本<rt>にっぽん</rt></ruby>"), "日本");
+        assert_eq!(
+            to_text("<ruby>漢<rp>(</rp><rt>かん<rp>)</rp>字<rt>じ</ruby>です"),
+            "漢字です"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_unwrapped_and_text_kept() {
+        let deep = format!("{}core{}", "<div>".repeat(1000), "</div>".repeat(1000));
+        let b = bounded(&deep, 64);
+        assert_eq!(b.matches("<div>").count(), 64);
+        assert_eq!(b.matches("</div>").count(), 64);
+        assert!(b.contains("core"));
+        // Shallow documents come back untouched.
+        let shallow = "<ul><li>a<li>b<li>c</ul><p>x<p>y";
+        assert!(matches!(bounded(shallow, 3), Cow::Borrowed(_)));
+        // Unclosed list items and paragraphs do not count as nesting.
+        let list = format!("<ul>{}</ul>", "<li><p>item".repeat(500));
+        assert!(matches!(bounded(&list, 8), Cow::Borrowed(_)));
+    }
+}
