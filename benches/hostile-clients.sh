@@ -11,7 +11,7 @@
 #    100 ms meanwhile. Renders are counted with /metrics
 #    (tidings_output_renders_total).
 #
-# Rerun: benches/hostile.sh
+# Rerun: benches/hostile-clients.sh
 # Env: TIDINGS_BIN=path (measure that binary instead of building one),
 #      IDLE=1100 PROBES=20 ITEMS=2000 HOSTS=20 CONC=4
 # Uses only config keys that older binaries know too, so before/after compare.
