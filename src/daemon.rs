@@ -193,6 +193,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Before anything opens files: the connection cap is set below this limit.
+    let descriptors = publish::server::raise_descriptor_limit();
     let ctx = context(&config).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -202,16 +204,28 @@ pub async fn run(
 
     let state =
         Arc::new(AppState::new(ctx.store.clone(), &config).with_metrics(ctx.metrics.clone()));
+    let limits = state.limits();
+    info!(
+        max_connections = limits.max_connections,
+        open_file_limit = descriptors,
+        client_timeout_secs = limits.client_timeout.as_secs(),
+        request_timeout_secs = limits.request_timeout.as_secs(),
+        "HTTP connection limits"
+    );
     if let Some(addr) = config.daemon.metrics_listen {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} for metrics"))?;
         let mut stop = stop_rx.clone();
         info!(%addr, "serving Prometheus metrics at /metrics");
-        tokio::spawn(publish::serve_metrics(
+        tokio::spawn(publish::serve_metrics_within(
             listener,
             ctx.store.clone(),
             ctx.metrics.clone(),
+            publish::server::Limits {
+                max_connections: publish::server::METRICS_CONNECTIONS,
+                ..limits
+            },
             async move {
                 let _ = stop.wait_for(|s| *s).await;
             },
@@ -341,9 +355,17 @@ async fn reload(
 ) -> anyhow::Result<Config> {
     let path = current.path.clone();
     let new = tokio::task::spawn_blocking(move || config::load(&path)).await??;
-    if new.daemon.database != current.daemon.database || new.daemon.listen != current.daemon.listen
+    let (old, now) = (&current.daemon, &new.daemon);
+    if now.database != old.database
+        || now.listen != old.listen
+        || now.metrics_listen != old.metrics_listen
+        || (now.client_timeout, now.request_timeout, now.max_connections)
+            != (old.client_timeout, old.request_timeout, old.max_connections)
     {
-        warn!("changes to [daemon] database and listen take effect at the next restart");
+        warn!(
+            "changes to [daemon] database, listen, metrics_listen, client_timeout_secs, \
+             request_timeout_secs and max_connections take effect at the next restart"
+        );
     }
     register(&ctx.store, &new).await?;
     let plan = plan(&ctx.store, &new).await?;

@@ -21,6 +21,7 @@ mod pages;
 mod polling;
 mod preview;
 mod properties;
+mod server;
 mod service;
 mod states;
 mod untrusted;

@@ -76,6 +76,19 @@ pub struct DaemonConfig {
     pub shutdown_grace: Duration,
     /// Where `/metrics` is served (Prometheus text); off when unset.
     pub metrics_listen: Option<SocketAddr>,
+    /// The address readers reach the server at (ends with `/`): the base of the
+    /// outputs' self links and site link, whatever `Host` a request names. When
+    /// unset, each request's own `Host` is used.
+    pub public_url: Option<url::Url>,
+    /// How long a client may take to send a complete request head, and how long
+    /// a kept-alive connection may wait idle for its next request.
+    pub client_timeout: Duration,
+    /// How long one request may take, from its head to the last byte of the
+    /// response (slow readers are cut off then).
+    pub request_timeout: Duration,
+    /// HTTP connections open at once (also kept below the open-file limit); a
+    /// new one past it closes the longest-idle one.
+    pub max_connections: usize,
     /// Cap on the database size; when reached, polling pauses (as on a full disk).
     pub max_database_mb: Option<u64>,
     /// Log filter when `RUST_LOG` is unset (e.g. "info", "tidings=debug").

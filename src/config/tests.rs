@@ -184,3 +184,57 @@ fn dedup_mistakes_are_positioned() {
     );
     assert!(p[1].message.contains("prefer: no feed is named \"Nope\""));
 }
+
+#[test]
+fn public_url_becomes_a_base_ending_in_a_slash() {
+    let c = parse(
+        "[daemon]\npublic_url = \"https://feeds.example.org/tidings\"\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.daemon.public_url.unwrap().as_str(),
+        "https://feeds.example.org/tidings/"
+    );
+    assert!(
+        parse("", Path::new("t.toml"))
+            .unwrap()
+            .daemon
+            .public_url
+            .is_none()
+    );
+}
+
+#[test]
+fn a_public_url_that_is_not_a_plain_base_is_rejected_with_its_position() {
+    for (value, expected) in [
+        ("feeds.example.org", "is not a URL"),
+        ("ftp://feeds.example.org/", "http or https"),
+        ("https://feeds.example.org/?a=1", "must not have a query"),
+        ("https://user@feeds.example.org/", "must not have a query"),
+        ("https://feeds.example.org/a&b/", "must not contain"),
+    ] {
+        let p = problems(&format!(
+            "[daemon]\nlisten = \"127.0.0.1:1\"\npublic_url = \"{value}\"\n"
+        ));
+        assert_eq!((p[0].line, p[0].column), (3, 14), "{value}");
+        assert!(p[0].message.contains(expected), "{value}: {}", p[0].message);
+    }
+}
+
+#[test]
+fn server_limits_have_defaults_and_bounds() {
+    let d = parse("", Path::new("t.toml")).unwrap().daemon;
+    assert_eq!(d.client_timeout, Duration::from_secs(15));
+    assert_eq!(d.request_timeout, Duration::from_secs(120));
+    assert_eq!(d.max_connections, 1024);
+    let p = problems(
+        "[daemon]\nclient_timeout_secs = 0\nrequest_timeout_secs = -1\nmax_connections = 2\n",
+    );
+    let lines: Vec<_> = p.iter().map(|p| (p.line, p.column)).collect();
+    assert_eq!(lines, [(2, 23), (3, 24), (4, 19)], "{p:#?}");
+    assert!(
+        p[2].message
+            .contains("max_connections must be between 16 and")
+    );
+}

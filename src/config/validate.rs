@@ -198,6 +198,25 @@ impl Validator<'_> {
             metrics_listen: raw.metrics_listen.as_ref().and_then(|l| {
                 l.get_ref().parse().map_err(|_| self.report(l, format!("metrics_listen {:?} is not an address: expected IP:PORT, e.g. \"127.0.0.1:9100\"", l.get_ref()))).ok()
             }),
+            public_url: raw.public_url.as_ref().and_then(|u| self.public_url(u)),
+            client_timeout: Duration::from_secs(self.positive(
+                &raw.client_timeout_secs,
+                "client_timeout_secs",
+                1..=3600,
+                15,
+            )),
+            request_timeout: Duration::from_secs(self.positive(
+                &raw.request_timeout_secs,
+                "request_timeout_secs",
+                1..=86_400,
+                120,
+            )),
+            max_connections: self.positive(
+                &raw.max_connections,
+                "max_connections",
+                16..=1_000_000,
+                1024,
+            ) as usize,
             max_database_mb: raw.max_database_mb.as_ref().map(|_| self.positive(&raw.max_database_mb, "max_database_mb", 1..=1 << 24, 0)),
             shutdown_grace: Duration::from_secs(self.positive(
                 &raw.shutdown_grace_secs,
@@ -288,6 +307,44 @@ impl Validator<'_> {
             }
             None => default,
         }
+    }
+
+    /// `public_url`: http(s), no query, fragment or credentials, ending in `/`
+    /// (feed paths are appended), and nothing that would need escaping in XML or
+    /// JSON (it is put into served documents as is).
+    fn public_url(&mut self, raw: &Spanned<String>) -> Option<url::Url> {
+        let text = raw.get_ref().trim();
+        let mut url = match url::Url::parse(text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+            Ok(u) => {
+                self.report(
+                    raw,
+                    format!("public_url must be http or https, not {:?}", u.scheme()),
+                );
+                return None;
+            }
+            Err(e) => {
+                self.report(raw, format!("public_url {text:?} is not a URL ({e}); expected the address readers use, e.g. \"https://feeds.example.org/\""));
+                return None;
+            }
+        };
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            self.report(raw, "public_url must not have a query, a fragment or a user name: feed paths are appended to it, e.g. \"https://example.org/tidings/\"");
+            return None;
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        if url.as_str().contains(['&', '\'', '"', '<', '>', '\\']) {
+            self.report(raw, "public_url must not contain & ' \" < > or \\");
+            return None;
+        }
+        Some(url)
     }
 
     fn schedule(&mut self, s: &Spanned<String>) -> Option<Schedule> {
