@@ -63,9 +63,9 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         filters: Filters::new(config),
         pages,
         sites: Arc::new(std::sync::RwLock::new(Arc::new(config.sites.clone()))),
-        link_schemes: Arc::new(std::sync::RwLock::new(
-            config.daemon.link_schemes.clone().into(),
-        )),
+        ingest: Arc::new(std::sync::RwLock::new(Arc::new(pipeline::Ingest::of(
+            config,
+        )))),
         metrics: Arc::new(Metrics::default()),
         cpu: pipeline::cpu_slots(),
     };
@@ -249,6 +249,7 @@ pub async fn run(
         stop_rx.clone(),
     ));
     tokio::spawn(backfill_text(ctx.store.clone(), stop_rx.clone()));
+    tokio::spawn(expire_prints(ctx.clone(), stop_rx.clone()));
     info!(%addr, feeds = config.feeds.len(), outputs = config.outputs.len(), "tidings is serving");
     systemd::ready();
     systemd::spawn_watchdog(ctx.store.clone(), stop_rx.clone());
@@ -301,6 +302,35 @@ async fn backfill_text(store: Store, stop: watch::Receiver<bool>) {
     }
     if done > 0 {
         info!(items = done, "older items' text prepared and kept");
+    }
+}
+
+/// Forgets, every hour, the story prints (signatures, lookup keys) of items no
+/// new item can be compared with any more: older than the dedup window, with a
+/// day of margin for late-dated arrivals.
+async fn expire_prints(ctx: Context, mut stop: watch::Receiver<bool>) {
+    loop {
+        let window = ctx
+            .ingest
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .dedup_window_secs;
+        let cutoff = Utc::now().timestamp() - window - crate::dedup::PRINT_MARGIN_SECS;
+        loop {
+            let store = ctx.store.clone();
+            match store::blocking(move || store.expire_prints(cutoff)).await {
+                Ok(500) => tokio::task::yield_now().await,
+                Ok(_) => break,
+                Err(e) => {
+                    warn!(error = %e, "forgetting old story prints failed; retried in an hour");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 
@@ -371,8 +401,7 @@ async fn reload(
     let plan = plan(&ctx.store, &new).await?;
     ctx.filters.set(&new);
     *ctx.sites.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new.sites.clone());
-    *ctx.link_schemes.write().unwrap_or_else(|p| p.into_inner()) =
-        new.daemon.link_schemes.clone().into();
+    *ctx.ingest.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(pipeline::Ingest::of(&new));
     sync_memberships(ctx, &new).await?;
     plans.send(plan).await.context("scheduler stopped")?;
     state.update(&new);

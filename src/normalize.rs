@@ -187,6 +187,7 @@ fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String
         updated: entry.updated,
         enclosures,
         content_hash,
+        print: None,
     }
 }
 

@@ -86,6 +86,8 @@ impl Grouping<'_> {
             .checked_sub_signed(chrono::Duration::from_std(self.settings.window)?)
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let mut candidates = self.index.candidates(&keys, since);
+        // Copies come from other sources (see the `dedup` module).
+        candidates.retain(|(_, e)| e.value.feed != feed);
         // Oldest story first (see dedup::judge), its newest copy first.
         candidates.sort_by_key(|(seq, e)| (e.value.story, std::cmp::Reverse(*seq)));
         let compared: Vec<(u64, &Signature)> =

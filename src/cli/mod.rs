@@ -492,7 +492,56 @@ fn explain(config: &Config, name: &str, query: &str) -> anyhow::Result<()> {
     if let Some(extraction) = store.extraction_of(&item.uid)?.filter(|e| e != "off") {
         println!("full text: {extraction}");
     }
+    for line in story_lines(&store, config, out, &item)? {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// Which story an item is in, why, and its other copies in the output.
+fn story_lines(
+    store: &Store,
+    config: &Config,
+    out: &crate::config::OutputConfig,
+    item: &crate::model::StoredItem,
+) -> anyhow::Result<Vec<String>> {
+    let Some(story) = item.story else {
+        return Ok(vec![
+            "story:   not recorded (stored before stories were kept)".into(),
+        ]);
+    };
+    let mut lines = Vec::new();
+    match store.story_reason(&item.uid)? {
+        Some(reason) => lines.push(format!("story:   {reason}")),
+        None => lines.push("story:   its own (the first copy seen)".into()),
+    }
+    let feeds: Vec<String> = config.feeds_of(out).map(|f| f.url.to_string()).collect();
+    let copies = store.story_copies_of_feeds(&feeds, &[story])?;
+    let others: Vec<_> = copies.iter().filter(|c| c.uid != item.uid).collect();
+    if !others.is_empty() {
+        lines.push(format!(
+            "copies:  {} other{} in this output{}",
+            others.len(),
+            if others.len() == 1 { "" } else { "s" },
+            if out.dedup {
+                ", served as one entry"
+            } else {
+                " (dedup = false: each served)"
+            }
+        ));
+        for c in others {
+            lines.push(format!(
+                "  urn:tidings:{} ({}) {}",
+                c.uid,
+                c.feed_name,
+                c.link.as_deref().unwrap_or("")
+            ));
+            if let Some(reason) = store.story_reason(&c.uid)? {
+                lines.push(format!("    {reason}"));
+            }
+        }
+    }
+    Ok(lines)
 }
 
 fn filter(config: &Config, name: &str, path: &std::path::Path) -> anyhow::Result<()> {

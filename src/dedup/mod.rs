@@ -15,6 +15,12 @@
 //! - [`Index`]: an in-memory lookup doing what the store does with its key
 //!   table (used by `tidings dedup` and tests).
 //!
+//! Items of one feed are never copies of each other: a feed's items are
+//! distinct by its own identity (two guids), and its templates (a daily
+//! briefing; "Shared guid, first story" and "…, second story") look alike on
+//! purpose. Copies come from other sources: callers leave a new item's own
+//! feed out of its candidates.
+//!
 //! It does not own where signatures and keys are stored (`store`), which
 //! outputs collapse copies (`config`, `publish`), or turning HTML into text.
 //!
@@ -34,6 +40,19 @@ pub use signature::{DecodeError, MAX_SAMPLES, Signature};
 
 use chrono::{DateTime, Utc};
 
+/// How long after the window an item's print is kept: items dated a little
+/// later than they arrive (time zones, clocks) can still meet it.
+pub const PRINT_MARGIN_SECS: i64 = 86_400;
+
+/// Whether an item of `time` gets a print at all when it arrives at `now`:
+/// not when it is already older than the window and its margin — no item
+/// arriving from now on could be compared with it (a feed's backlog of old
+/// items, a new feed's archive), and its print would only be forgotten at
+/// the next expiry.
+pub fn printable(time: DateTime<Utc>, now: DateTime<Utc>, window_secs: i64) -> bool {
+    time.timestamp() >= now.timestamp() - window_secs - PRINT_MARGIN_SECS
+}
+
 /// Default window: a new item is compared with items up to three days older.
 /// Wire copies appear within hours to a day and a half; three days also covers
 /// a Friday story republished on Monday, while the cost (keys held, candidates
@@ -45,6 +64,20 @@ pub const DEFAULT_WINDOW_HOURS: u32 = 72;
 /// for too long); its arrival when it has none.
 pub fn item_time(published: Option<DateTime<Utc>>, arrived: DateTime<Utc>) -> DateTime<Utc> {
     published.map_or(arrived, |p| p.min(arrived))
+}
+
+/// What the store keeps of an item's plain text (title, summary, content):
+/// its signature's bytes and lookup keys; `None` when there is no text to
+/// compare (such an item is a story of its own).
+pub fn print(title: &str, summary: &str, content: &str) -> Option<crate::model::StoryPrint> {
+    let signature = Signature::of(title, summary, content);
+    if signature.is_empty() {
+        return None;
+    }
+    Some(crate::model::StoryPrint {
+        keys: signature.keys(),
+        signature: signature.to_bytes(),
+    })
 }
 
 /// Which of a story's copies stands for it: the copy from the feed listed

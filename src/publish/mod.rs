@@ -60,6 +60,9 @@ pub struct OutputSpec {
     pub token: Option<String>,
     /// Whether a filter selects its items (then its stored memberships are served).
     pub filtered: bool,
+    /// Each story once (`dedup`, default on), its entry from the first of
+    /// these feeds that has a copy (`prefer`), else its first copy.
+    pub stories: Option<Arc<[String]>>,
 }
 
 /// The outputs of a config.
@@ -75,6 +78,7 @@ pub fn outputs_of(config: &Config) -> Vec<OutputSpec> {
             limit: o.limit,
             token: o.token.clone(),
             filtered: o.filter.is_some(),
+            stories: o.dedup.then(|| o.prefer.iter().cloned().collect()),
         })
         .collect()
 }
@@ -531,9 +535,14 @@ async fn cached_or_render(
     let spec = spec.clone();
     let self_url = format!("{}{}", *BASE_MARK, key.2);
     let rendered = store::blocking(move || {
-        let items = newest_distinct(spec.limit, |n| {
-            store.output_items(&spec.name, spec.filtered, spec.feed_urls.len(), n)
-        })?;
+        let items = served_items(
+            &store,
+            &spec.name,
+            spec.filtered,
+            spec.feed_urls.len(),
+            spec.limit,
+            spec.stories.as_deref(),
+        )?;
         let channel = ChannelInfo {
             name: &spec.name,
             title: &spec.title,
@@ -562,11 +571,106 @@ async fn cached_or_render(
     Ok(rendered)
 }
 
-/// The newest `limit` items, each story once: an item whose canonical link was
-/// already taken by a newer item (the same story from another feed) is skipped.
-/// `fetch(n)` reads the newest `n` candidates, newest first.
-pub fn newest_distinct(
+/// What an output serves: its newest items, each story once. The one place
+/// that decides it, for the feeds, the page and `tidings preview`.
+///
+/// Copies with the same canonical link are always one entry (the newest). With
+/// `stories` (dedup on), the copies of one story (`dedup`, decided when each
+/// was stored) are one entry too: the copy from the first feed of `stories`
+/// that has one, else the story's first copy; the entry lists the others
+/// (`also`). A story is in a filtered output when any of its copies is; its
+/// entry keeps its own date, so a copy arriving later moves nothing.
+pub fn served_items(
+    store: &store::Store,
+    name: &str,
+    filtered: bool,
+    feeds: usize,
     limit: usize,
+    stories: Option<&[String]>,
+) -> Result<Vec<StoredItem>, store::StoreError> {
+    entries_from(
+        limit,
+        stories,
+        |n| store.output_items(name, filtered, feeds, n),
+        |ids| store.story_copies(name, ids),
+    )
+}
+
+/// [`served_items`] from any source of items: `fetch(n)` reads the newest `n`
+/// candidates, newest first; `copies(stories)` every copy of those stories
+/// among the output's feeds.
+pub fn entries_from(
+    limit: usize,
+    stories: Option<&[String]>,
+    fetch: impl Fn(usize) -> Result<Vec<StoredItem>, store::StoreError>,
+    copies_of: impl Fn(&[i64]) -> Result<Vec<StoredItem>, store::StoreError>,
+) -> Result<Vec<StoredItem>, store::StoreError> {
+    let Some(prefer) = stories else {
+        return newest_distinct(limit, |i| [Some(link_key(i)), None], fetch);
+    };
+    // The newest rows name the stories; each story's copies are read whole.
+    let newest = newest_distinct(limit, |i| [Some(link_key(i)), story_of(i)], fetch)?;
+    let ids: Vec<i64> = newest.iter().filter_map(|i| i.story).collect();
+    let mut copies: HashMap<i64, Vec<StoredItem>> = HashMap::new();
+    for copy in copies_of(&ids)? {
+        if let Some(story) = copy.story {
+            copies.entry(story).or_default().push(copy);
+        }
+    }
+    let mut out: Vec<StoredItem> = newest
+        .into_iter()
+        .map(|item| match item.story.and_then(|s| copies.remove(&s)) {
+            Some(group) if !group.is_empty() => entry_of(group, prefer),
+            _ => item,
+        })
+        .collect();
+    out.sort_by(|a, b| b.date.cmp(&a.date).then(b.uid.cmp(&a.uid)));
+    Ok(out)
+}
+
+/// One entry for a story's copies (oldest first): the preferred feed's copy,
+/// else the first; the others, one per link, as `also`.
+fn entry_of(mut copies: Vec<StoredItem>, prefer: &[String]) -> StoredItem {
+    let at = crate::dedup::entry(prefer, copies.iter().map(|c| c.feed_name.as_str()));
+    let mut entry = copies.swap_remove(at.min(copies.len() - 1));
+    copies.sort_by_key(|c| c.first_seen);
+    let mut links: HashSet<String> = entry.link.iter().map(|l| link_key_of(l)).collect();
+    for c in copies {
+        let Some(url) = c.link else { continue };
+        if links.insert(link_key_of(&url)) {
+            entry.also.push(crate::model::Copy {
+                url,
+                feed: c.feed_name,
+                title: c.title,
+            });
+        }
+    }
+    entry
+}
+
+fn link_key_of(link: &str) -> String {
+    crate::normalize::canonical_url(link).map_or_else(|| link.to_string(), |c| story_key(&c))
+}
+
+/// Same canonical link, same entry.
+fn link_key(item: &StoredItem) -> String {
+    item.canonical_link
+        .as_deref()
+        .map(story_key)
+        .unwrap_or_else(|| item.uid.clone())
+}
+
+/// Same story, same entry.
+fn story_of(item: &StoredItem) -> Option<String> {
+    item.story.map(|s| format!("story:{s}"))
+}
+
+/// The newest `limit` items none of whose `keys` a newer item had: a newer
+/// item with the same link (or story) stands for the older ones.
+/// `fetch(n)` reads the newest `n` candidates, newest first.
+fn newest_distinct(
+    limit: usize,
+    keys: impl Fn(&StoredItem) -> [Option<String>; 2],
     fetch_newest: impl Fn(usize) -> Result<Vec<StoredItem>, store::StoreError>,
 ) -> Result<Vec<StoredItem>, store::StoreError> {
     let mut fetch = limit + limit / 2 + 8;
@@ -576,12 +680,12 @@ pub fn newest_distinct(
         let mut seen = HashSet::new();
         let mut out = Vec::with_capacity(limit);
         for item in rows {
-            let key = item
-                .canonical_link
-                .as_deref()
-                .map(story_key)
-                .unwrap_or_else(|| item.uid.clone());
-            if seen.insert(key) {
+            let keys = keys(&item);
+            if keys.iter().flatten().any(|k| seen.contains(k)) {
+                continue;
+            }
+            seen.extend(keys.into_iter().flatten());
+            {
                 out.push(item);
                 if out.len() == limit {
                     return Ok(out);
