@@ -24,4 +24,5 @@ mod properties;
 mod server;
 mod service;
 mod states;
+mod stories;
 mod untrusted;
