@@ -11,7 +11,7 @@ use html5ever::tokenizer::Tag;
 use super::{MAX_DEPTH, strip_control, tokens};
 
 /// Substrings of image URLs that identify tracking pixels and beacons.
-const TRACKER_PATTERNS: &[&str] = &[
+pub(super) const TRACKER_PATTERNS: &[&str] = &[
     "pixel",
     "beacon",
     "tracking",
