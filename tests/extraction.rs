@@ -489,6 +489,37 @@ mod pages {
     }
 
     #[test]
+    fn login_dialog_does_not_outweigh_a_short_text() {
+        // Regression: a video page whose text is short, one part of it in a
+        // "caption" block, next to a login dialog full of long validation
+        // messages. The messages counted as prose, so the caption looked
+        // minor and was pruned, and the dialog became the article.
+        let msg = |i: usize| {
+            format!(
+                "<p class=\"error\">Message {i}: this e-mail address does not seem to be right, it must contain an @ and an existing domain such as example.com.</p>"
+            )
+        };
+        let html = format!(
+            r#"<html><body><main><article class="video"><h1>Sport stops in New York</h1>
+            <div class="item-caption"><p class="item-description">New York is the centre of the pandemic. Sport has come to a standstill as well, and the leagues show their sympathy with the city.</p></div>
+            <p>The baseball season was meant to start next week, and the basketball league had already stopped its games on Thursday.</p>
+            <p>Players and coaches said they would help hospitals in the city, and several of them gave money to the food banks.</p></article></main>
+            <div class="b-dialog x-dialog-login"><div class="registration-modal"><form>{}</form></div></div>
+            <footer><a href="/imprint">Imprint</a></footer></body></html>"#,
+            (1..=9).map(msg).collect::<String>()
+        );
+        let url = url::Url::parse("https://video.example.com/sport/ny.html").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        assert!(
+            a.text.contains("Sport has come to a standstill"),
+            "{}",
+            a.text
+        );
+        assert!(a.text.contains("food banks"), "{}", a.text);
+        assert!(!a.text.contains("Message 3"), "{}", a.text);
+    }
+
+    #[test]
     fn random_tag_soup_never_panics() {
         // Deterministic xorshift PRNG: random nesting of tags, attributes that
         // trigger every layer (hidden, share/related classes, links, quotes).

@@ -58,16 +58,8 @@ const BOILER_TOKENS: &[&str] = &[
     "navigation",
     "menu",
     "masthead",
-    "cookie",
-    "cookies",
-    "consent",
-    "gdpr",
-    "modal",
-    "popup",
-    "overlay",
     "slideshow",
     "carousel",
-    "lightbox",
     "pagination",
     "pager",
     "footer",
@@ -82,6 +74,25 @@ const BOILER_TOKENS: &[&str] = &[
     "noprint",
     "donate",
     "banner",
+];
+
+/// Class/id tokens of layers drawn over the page (dialogs, pop-ups, cookie
+/// and consent banners, login forms): never the article, however much text
+/// they hold.
+const OVERLAY_TOKENS: &[&str] = &[
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "modal",
+    "popup",
+    "overlay",
+    "lightbox",
+    "dialog",
+    "popover",
+    "login",
+    "signin",
+    "registration",
 ];
 
 /// Concatenated token sequences (tokens joined without separator) that mark
@@ -245,6 +256,8 @@ pub(crate) enum Hint {
     /// Page furniture: share bars, related lists, comments, newsletter
     /// boxes, ads, menus, sidebars, footers...
     Boiler,
+    /// A layer over the page: dialog, pop-up, cookie banner, login form.
+    Overlay,
     /// Small metadata block (byline, date, tags...).
     Meta,
     /// Caption or credit block.
@@ -260,9 +273,10 @@ pub(crate) fn hint(node: &NodeRef) -> Hint {
     let name: &str = &el.name.local;
     match name {
         "figcaption" => return Hint::Caption,
-        "aside" | "footer" | "nav" | "button" | "select" | "form" | "dialog" | "menu" => {
+        "aside" | "footer" | "nav" | "button" | "select" | "form" | "menu" => {
             return Hint::Boiler;
         }
+        "dialog" => return Hint::Overlay,
         _ => {}
     }
     let (mut class, mut id) = ("", "");
@@ -279,9 +293,10 @@ pub(crate) fn hint(node: &NodeRef) -> Hint {
             "aria-hidden" if v.trim() == "true" => return Hint::Hidden,
             "role" => match &*v.to_ascii_lowercase() {
                 "navigation" | "complementary" | "contentinfo" | "banner" | "menu" | "menubar"
-                | "toolbar" | "dialog" | "alertdialog" | "search" | "tablist" => {
+                | "toolbar" | "search" | "tablist" => {
                     return Hint::Boiler;
                 }
+                "dialog" | "alertdialog" => return Hint::Overlay,
                 _ => {}
             },
             "class" => class = v,
@@ -303,6 +318,9 @@ pub(crate) fn hint(node: &NodeRef) -> Hint {
     for part in [class, id] {
         for word in part.split_whitespace() {
             let toks = tokens(word);
+            if toks.iter().any(|t| OVERLAY_TOKENS.contains(&t.as_str())) {
+                return Hint::Overlay;
+            }
             if toks.iter().any(|t| BOILER_TOKENS.contains(&t.as_str())) {
                 return Hint::Boiler;
             }

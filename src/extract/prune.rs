@@ -93,7 +93,7 @@ fn headed_by_related(node: &NodeRef) -> bool {
     if !is_heading(&first) {
         return false;
     }
-    let says = hints::hint(&first) == Hint::Boiler
+    let says = matches!(hints::hint(&first), Hint::Boiler | Hint::Overlay)
         || super::lines::is_section_label(&super::text::squash(&first.text()));
     says && !node
         .descendants_it()
@@ -107,6 +107,9 @@ fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
     match hints::hint(node) {
         Hint::None => false,
         Hint::Hidden => !holds_prose(node, prose, 0.3),
+        // A pop-up or login form may hold more prose than a short article;
+        // only a wrapper of (nearly) the whole page is kept.
+        Hint::Overlay => !holds_prose(node, prose, 0.8),
         Hint::Caption => {
             hints::text_len_capped(node, CAPTION_MAX_CHARS) <= CAPTION_MAX_CHARS
                 && count_tag(node, "p") <= 1
@@ -147,7 +150,24 @@ fn count_tag(node: &NodeRef, tag: &str) -> usize {
 
 /// Prunes boilerplate below `root` (never `root` itself).
 pub(crate) fn prune_below(root: &NodeRef) {
+    prune_unseen(root);
     let prose = Prose::measure(root);
+    walk_removing(root, |n| should_remove(n, &prose));
+}
+
+/// Removes the layers a reader does not see (hidden elements, dialogs,
+/// login forms). They go first, so that the prose shares the other layers
+/// are judged by are shares of what a reader sees.
+fn prune_unseen(root: &NodeRef) {
+    let prose = Prose::measure(root);
+    walk_removing(root, |n| {
+        matches!(hints::hint(n), Hint::Hidden | Hint::Overlay) && should_remove(n, &prose)
+    });
+}
+
+/// Depth-first over the elements below `root`, removing those `remove`
+/// accepts (and not descending into them).
+fn walk_removing(root: &NodeRef, remove: impl Fn(&NodeRef) -> bool) {
     let mut stack: Vec<NodeRef> = root.element_children();
     stack.reverse();
     let mut steps = 0usize;
@@ -156,7 +176,7 @@ pub(crate) fn prune_below(root: &NodeRef) {
         if steps > 200_000 {
             break;
         }
-        if should_remove(&node, &prose) {
+        if remove(&node) {
             node.remove_from_parent();
             continue;
         }
