@@ -87,7 +87,6 @@ const OVERLAY_TOKENS: &[&str] = &[
     "modal",
     "popup",
     "overlay",
-    "lightbox",
     "dialog",
     "popover",
     "login",

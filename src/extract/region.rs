@@ -74,15 +74,18 @@ pub(crate) fn choose(
 
 /// True when most of the prose below `node` sits in repeated items (siblings
 /// of one tag and class, each with several blocks): a comment thread, a list
-/// of testimonials or teasers, not an article, whose paragraphs are single
-/// blocks.
+/// of testimonials, teasers or article cards, not an article, whose
+/// paragraphs are single blocks.
 fn is_item_list(page: &Page, node: &NodeRef) -> bool {
-    let Some(&range) = page.ranges.get(&node.id) else {
-        return false;
-    };
-    let total = page.sums(range).good;
+    let total = page.ranges.get(&node.id).map_or(0, |&r| page.sums(r).good);
+    item_group_good(page, node.element_children().into_iter()) * 5 >= total.max(1) * 3
+}
+
+/// The prose held by the largest group (three or more) of repeated
+/// multi-block items among `kids`.
+fn item_group_good<'a>(page: &Page, kids: impl Iterator<Item = NodeRef<'a>>) -> i64 {
     let mut by_sig: HashMap<String, (usize, i64)> = HashMap::new();
-    for k in node.element_children() {
+    for k in kids {
         let Some(&(s, e)) = page.ranges.get(&k.id) else {
             continue;
         };
@@ -100,7 +103,36 @@ fn is_item_list(page: &Page, node: &NodeRef) -> bool {
     }
     by_sig
         .values()
-        .any(|&(n, good)| n >= 3 && good * 5 >= total * 3)
+        .filter(|&&(n, _)| n >= 3)
+        .map(|&(_, good)| good)
+        .max()
+        .unwrap_or(0)
+}
+
+/// True when the first block below `node` is a heading that is not a link
+/// (a section of the text, not a card or a comment).
+fn opens_with_heading(page: &Page, node: &NodeRef) -> bool {
+    page.ranges
+        .get(&node.id)
+        .and_then(|&(s, e)| page.blocks[s..e].first())
+        .is_some_and(|b| b.heading && b.link_len * 2 < b.len)
+}
+
+/// The prose of the largest group of repeated items anywhere below `node`.
+fn items_below(page: &Page, node: &NodeRef) -> i64 {
+    let mut best = 0;
+    let mut stack = vec![*node];
+    while let Some(n) = stack.pop() {
+        let kids = n.element_children();
+        if kids.len() >= 3 {
+            best = best.max(item_group_good(page, kids.iter().copied()));
+        }
+        stack.extend(
+            kids.into_iter()
+                .filter(|k| page.ranges.get(&k.id).is_some_and(|&(s, e)| e - s >= 2)),
+        );
+    }
+    best
 }
 
 /// Prose (characters of good blocks) under which dom_smoothie's container is
@@ -213,10 +245,26 @@ fn widen<'a>(
         };
         let (before, kept_before) = side(0..at);
         let (after, kept_after) = side(at + 1..kids.len());
+        // Repeated items after the body (comments, cards, the next articles
+        // of a list) are another text, not more of this one; sections that
+        // each open with their own heading are more of it.
+        let items = |kept: &[NodeRef<'a>]| {
+            let sections = kept.iter().all(|k| opens_with_heading(page, k));
+            if sections {
+                return 0;
+            }
+            let group = item_group_good(page, kept.iter().copied().chain([cur]))
+                - inner.good.min(item_group_good(page, [cur].into_iter()));
+            kept.iter()
+                .map(|k| items_below(page, k))
+                .fold(group.max(0), i64::max)
+        };
         let ok_before = before.good > 0 && before.links * 2 <= before.good;
-        let ok_after = after.good >= (inner.good / 4).max(300) && after.links * 2 <= after.good;
+        let ok_after = after.good >= (inner.good / 4).max(300)
+            && after.links * 2 <= after.good
+            && items(&kept_after) * 5 < after.good * 3;
         let added = if ok_before { before.good } else { 0 } + if ok_after { after.good } else { 0 };
-        if added * 2 > inner.good * 3 {
+        if added > inner.good * 3 {
             break;
         }
         let neutral = before.good == 0 && after.good == 0 && before.links == 0 && after.links == 0;
@@ -365,5 +413,35 @@ mod tests {
         let doc = Document::from(html.as_str());
         let out = choose(&doc, container(&[short]), text_of).unwrap();
         assert_eq!(out.text, short);
+    }
+
+    #[test]
+    fn sections_after_the_body_are_added_comments_are_not() {
+        let section =
+            |h: &str| format!("<div class=\"row\"><h2>{h}</h2><p>{P1}</p><p>{P2}</p></div>");
+        let comment = |i: usize| {
+            format!(
+                "<div class=\"item\"><span>12.01.2020, 13:4{i}</span><p>Reader {i}: {P3}</p></div>"
+            )
+        };
+        let html = format!(
+            r#"<body><main><div class="row"><h2>Leasing</h2><p>{P3}</p><p>{P2}</p></div>{}{}</main>
+            <div class="thread">{}</div></body>"#,
+            section("Financing"),
+            section("Conclusion"),
+            (1..=6).map(comment).collect::<String>()
+        );
+        let doc = Document::from(html.as_str());
+        let out = choose(&doc, container(&["Leasing", P3, P2]), text_of).unwrap();
+        assert!(out.text.contains("Conclusion"), "{}", out.text);
+        assert!(!out.text.contains("Reader 2"), "{}", out.text);
+        let html = format!(
+            r#"<body><main><div class="body"><p>{P3}</p><p>{P2}</p></div>
+            <div class="thread">{}</div></main></body>"#,
+            (1..=6).map(comment).collect::<String>()
+        );
+        let doc = Document::from(html.as_str());
+        let out = choose(&doc, container(&[P3, P2]), text_of).unwrap();
+        assert!(!out.text.contains("Reader 2"), "{}", out.text);
     }
 }
