@@ -520,6 +520,21 @@ mod pages {
     }
 
     #[test]
+    fn author_sign_off_survives_the_tail() {
+        // Regression: the closing line of a blog post ("x Franzi") is short
+        // and unpunctuated like the trailing furniture the tail pruning
+        // removes, and went with it.
+        let p = "<p>We spent the whole weekend by the lake, and the weather was kinder than the forecast had promised, so we walked around it twice.</p>";
+        let html = format!(
+            "<html><body><div class=\"post\">{}<p>x Franzi</p><p>Filed under</p></div></body></html>",
+            p.repeat(4)
+        );
+        let url = url::Url::parse("https://blog.example.com/lake").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        assert!(a.text.ends_with("x Franzi"), "{}", a.text);
+    }
+
+    #[test]
     fn random_tag_soup_never_panics() {
         // Deterministic xorshift PRNG: random nesting of tags, attributes that
         // trigger every layer (hidden, share/related classes, links, quotes).

@@ -488,6 +488,79 @@ pub(crate) fn is_date_line(s: &str) -> bool {
     datey && date_words * 10 >= w.len() * 6
 }
 
+/// Words that open an author's sign-off ("x Franzi", "Euer Hans", "Liebe
+/// Grüße, Anna"), in the languages the stop-word lists cover.
+const SIGN_OFF_OPENERS: &[&str] = &[
+    "x",
+    "xx",
+    "xxx",
+    "xo",
+    "xoxo",
+    "euer",
+    "eure",
+    "dein",
+    "deine",
+    "lg",
+    "liebe grüße",
+    "liebste grüße",
+    "viele grüße",
+    "herzliche grüße",
+    "beste grüße",
+    "cheers",
+    "love",
+    "best wishes",
+    "yours",
+    "bises",
+    "bisous",
+    "besos",
+    "un abrazo",
+    "abrazos",
+    "saludos",
+    "un saluto",
+    "saluti",
+    "baci",
+    "beijos",
+    "abraços",
+    "groetjes",
+    "liefs",
+    "pozdrawiam",
+    "pozdrowienia",
+    "hälsningar",
+    "kram",
+];
+
+/// Endings of a sign-off by the editors ("XX, Die Redaktion").
+const SIGN_OFF_ENDINGS: &[&str] = &[
+    "die redaktion",
+    "eure redaktion",
+    "the editors",
+    "the team",
+    "das team",
+    "euer team",
+    "la rédaction",
+    "la redacción",
+    "la redazione",
+    "a redação",
+    "de redactie",
+    "redakcja",
+];
+
+/// True for a short closing line of the author or the editors ("x Franzi",
+/// "Euer HansEhrlich", "XX, Die Redaktion"): part of the text, although it
+/// looks like the short unpunctuated lines that trail an article.
+pub(crate) fn is_sign_off(s: &str) -> bool {
+    let t = s.trim();
+    if t.chars().count() > 40 || t.ends_with('.') || t.split_whitespace().count() > 5 {
+        return false;
+    }
+    let l = t.to_lowercase();
+    let opener = SIGN_OFF_OPENERS.iter().any(|o| {
+        l.strip_prefix(o)
+            .is_some_and(|rest| rest.starts_with([' ', ',', '!', '\u{a0}']) && rest.len() > 1)
+    });
+    opener || SIGN_OFF_ENDINGS.iter().any(|e| l.ends_with(e))
+}
+
 /// True when a short line is boilerplate by its text alone.
 pub(crate) fn is_boiler_line(s: &str) -> bool {
     let n = s.chars().count();
@@ -589,6 +662,29 @@ mod tests {
         assert!(is_boiler_line("Nov. 20, 2019, 9:28 AM UTC"));
         assert!(is_boiler_line("PUBLISHED: 10:48, Tue, Nov 19, 2019"));
         assert!(is_boiler_line("Updated at 1:23 p.m."));
+    }
+
+    #[test]
+    fn recognises_sign_offs() {
+        for s in [
+            "x Franzi",
+            "Euer HansEhrlich",
+            "XX, Die Redaktion",
+            "Liebe Grüße, Anna",
+            "Cheers, Tom",
+            "Bisous, Claire",
+        ] {
+            assert!(is_sign_off(s), "{s}");
+        }
+        for s in [
+            "Tags",
+            "Jane Doe",
+            "X marks the spot.",
+            "Love Island returns in June with a new host and new rules",
+            "Share this story",
+        ] {
+            assert!(!is_sign_off(s), "{s}");
+        }
     }
 
     #[test]
