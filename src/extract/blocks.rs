@@ -69,6 +69,8 @@ pub(crate) struct Sums {
     pub good: i64,
     /// Characters inside links.
     pub links: i64,
+    /// Length of all blocks.
+    pub len: i64,
 }
 
 impl std::ops::Sub for Sums {
@@ -78,6 +80,7 @@ impl std::ops::Sub for Sums {
             value: self.value - o.value,
             good: self.good - o.good,
             links: self.links - o.links,
+            len: self.len - o.len,
         }
     }
 }
@@ -89,6 +92,7 @@ impl std::ops::Add for Sums {
             value: self.value + o.value,
             good: self.good + o.good,
             links: self.links + o.links,
+            len: self.len + o.len,
         }
     }
 }
@@ -267,6 +271,7 @@ impl Page {
                             0
                         },
                         links: b.link_len as i64,
+                        len: b.len as i64,
                     };
                 Some(*acc)
             }))

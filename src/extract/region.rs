@@ -167,12 +167,19 @@ fn seed<'a>(page: &Page, doc: &'a Document, text: &str) -> Option<(NodeRef<'a>, 
             }
         }
     }
+    // Its prose blocks place it, unless it is mostly something else (a
+    // reference list, a spec table) that the prose would not reach.
     let is_good = |i: &usize| page.blocks[*i].class == Class::Good;
+    let len = |set: &[usize]| set.iter().map(|&i| page.blocks[i].len).sum::<usize>();
     let pick: Vec<usize> = [&unique, &repeated]
         .iter()
         .flat_map(|set| {
             let g: Vec<usize> = set.iter().copied().filter(is_good).collect();
-            [g, set.to_vec()]
+            if len(&g) * 4 < len(set) {
+                [set.to_vec(), g]
+            } else {
+                [g, set.to_vec()]
+            }
         })
         .find(|v| !v.is_empty())?;
     let lo = *pick.iter().min()?;
@@ -236,7 +243,8 @@ fn widen<'a>(
                 let Some((r, s)) = sums_of(&kids[i]) else {
                     continue;
                 };
-                if r.0 < r.1 && (good[i] || (s.links == 0 && first < i && i < last)) {
+                let prose = good[i] && s.links * 2 <= s.good;
+                if r.0 < r.1 && (prose || (s.links == 0 && first < i && i < last)) {
                     sums = sums + s;
                     kept.push(kids[i]);
                 }
@@ -261,10 +269,12 @@ fn widen<'a>(
         };
         let ok_before = before.good > 0 && before.links * 2 <= before.good;
         let ok_after = after.good >= (inner.good / 4).max(300)
-            && after.links * 2 <= after.good
+            && after.links * 4 <= after.good
             && items(&kept_after) * 5 < after.good * 3;
         let added = if ok_before { before.good } else { 0 } + if ok_after { after.good } else { 0 };
-        if added > inner.good * 3 {
+        // Measured against the prose held, or half the text when that is
+        // mostly lists or tables (a reference list, a spec sheet).
+        if added > inner.good.max(inner.len / 2) * 3 {
             break;
         }
         let neutral = before.good == 0 && after.good == 0 && before.links == 0 && after.links == 0;
