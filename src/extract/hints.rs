@@ -74,6 +74,9 @@ const BOILER_TOKENS: &[&str] = &[
     "noprint",
     "donate",
     "banner",
+    "disclaimer",
+    "disclosure",
+    "notice",
 ];
 
 /// Class/id tokens of layers drawn over the page (dialogs, pop-ups, cookie
@@ -191,6 +194,8 @@ const CAPTION_TOKENS: &[&str] = &[
     "credits",
     "copyright",
     "photocredit",
+    "legend",
+    "legende",
 ];
 
 /// Text length under which a [`META_TOKENS`] block is removed.
@@ -410,5 +415,28 @@ mod tests {
             vec!["related", "articles", "most", "read"]
         );
         assert_eq!(tokens("SNS_share"), vec!["sns", "share"]);
+    }
+
+    #[test]
+    fn classes_name_their_blocks() {
+        let d = dom_query::Document::from(
+            r#"<div class="editorial-disclaimer">a</div><p class="ad-disclosure">b</p>
+            <div class="community-notice">c</div><div class="legend">d</div>
+            <div class="b-dialog x-dialog-login">e</div><div class="registration-modal">f</div>
+            <div class="o-media js-lightbox-gallery">g</div><div class="paywall">h</div>"#,
+        );
+        let hints: Vec<Hint> = d
+            .select("body > *")
+            .nodes()
+            .iter()
+            .map(|n| hint(n))
+            .collect();
+        use Hint::*;
+        assert_eq!(
+            hints,
+            vec![
+                Boiler, Boiler, Boiler, Caption, Overlay, Overlay, None, None
+            ]
+        );
     }
 }
