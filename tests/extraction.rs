@@ -535,6 +535,32 @@ mod pages {
     }
 
     #[test]
+    fn hidden_gallery_slides_are_part_of_the_article() {
+        // Regression: a gallery article shows one slide at a time; the other
+        // slides carry class "hidden" and display:none until a script shows
+        // them. They were pruned as hidden, and the article was its first slide.
+        let slide = |i: usize, shown: bool| {
+            let (class, style) = if shown {
+                ("gallery-section", "display: block")
+            } else {
+                ("gallery-section hidden", "display: none")
+            };
+            format!(
+                r#"<div class="{class}" style="{style}"><h2>{i}. Gadget number {i}</h2><p>Slide {i}: this little gadget turns an ordinary evening at home into something to talk about, and it costs less than a dinner for two.</p><p>It comes in three colours, and the maker says that a second version with a longer battery life is on the way for the autumn.</p></div>"#
+            )
+        };
+        let html = format!(
+            r#"<html><body><nav><a href="/">Home</a> <a href="/gifts">Gifts</a></nav><main><article><h1>Thirty gadgets</h1><div class="slides">{}</div></article></main><footer><a href="/about">About</a></footer></body></html>"#,
+            (1..=6).map(|i| slide(i, i == 1)).collect::<String>()
+        );
+        let url = url::Url::parse("https://gifts.example.com/thirty").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        for i in 1..=6 {
+            assert!(a.text.contains(&format!("Slide {i}:")), "{}", a.text);
+        }
+    }
+
+    #[test]
     fn random_tag_soup_never_panics() {
         // Deterministic xorshift PRNG: random nesting of tags, attributes that
         // trigger every layer (hidden, share/related classes, links, quotes).

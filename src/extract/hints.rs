@@ -351,6 +351,24 @@ pub(crate) fn hint(node: &NodeRef) -> Hint {
     }
 }
 
+/// Tag and classes of an element, leaving out the classes that hide it: a
+/// hidden slide or tab panel has the signature of its visible sibling.
+pub(crate) fn visible_signature(node: &NodeRef) -> String {
+    let mut s = node.node_name().map(|n| n.to_string()).unwrap_or_default();
+    if let Some(class) = node.attr("class") {
+        let mut classes: Vec<&str> = class
+            .split_whitespace()
+            .filter(|c| !HIDDEN_CLASSES.iter().any(|h| c.eq_ignore_ascii_case(h)))
+            .collect();
+        classes.sort_unstable();
+        for c in classes {
+            s.push('.');
+            s.push_str(c);
+        }
+    }
+    s
+}
+
 /// Number of characters of text below `node`, runs of whitespace counting
 /// as one (computed without building the text).
 pub(crate) fn text_len(node: &NodeRef) -> usize {

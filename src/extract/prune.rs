@@ -78,6 +78,32 @@ fn is_embedded_quote(node: &NodeRef) -> bool {
     })
 }
 
+/// True for a hidden slide or tab panel: a sibling with the same tag and
+/// classes (apart from the hiding class) is shown, so the hidden ones are
+/// the other pages of the same gallery or tab set (shown by a script).
+fn is_slide(node: &NodeRef) -> bool {
+    const NEAR: usize = 30;
+    let sig = hints::visible_signature(node);
+    let shown = |k: &NodeRef| hints::hint(k) != Hint::Hidden && hints::visible_signature(k) == sig;
+    let mut prev = node.prev_element_sibling();
+    for _ in 0..NEAR {
+        let Some(p) = prev else { break };
+        if shown(&p) {
+            return true;
+        }
+        prev = p.prev_element_sibling();
+    }
+    let mut next = node.next_element_sibling();
+    for _ in 0..NEAR {
+        let Some(n) = next else { break };
+        if shown(&n) {
+            return true;
+        }
+        next = n.next_element_sibling();
+    }
+    false
+}
+
 fn is_heading(n: &NodeRef) -> bool {
     n.node_name()
         .is_some_and(|t| matches!(&*t, "h2" | "h3" | "h4" | "h5" | "h6"))
@@ -106,7 +132,7 @@ fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
     }
     match hints::hint(node) {
         Hint::None => false,
-        Hint::Hidden => !holds_prose(node, prose, 0.3),
+        Hint::Hidden => !holds_prose(node, prose, 0.3) && !is_slide(node),
         // A pop-up or login form may hold more prose than a short article;
         // only a wrapper of (nearly) the whole page is kept.
         Hint::Overlay => !holds_prose(node, prose, 0.8),

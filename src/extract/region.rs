@@ -271,7 +271,16 @@ fn widen<'a>(
         let ok_after = after.good >= (inner.good / 4).max(300)
             && after.links * 4 <= after.good
             && items(&kept_after) * 5 < after.good * 3;
-        let added = if ok_before { before.good } else { 0 } + if ok_after { after.good } else { 0 };
+        // Siblings built like the body's own element (the other slides of a
+        // gallery, the other rows of a page builder) are its peers: their
+        // number does not make them another text.
+        let sig = super::hints::visible_signature(&cur);
+        let peers = !kept_after.is_empty()
+            && kept_after
+                .iter()
+                .all(|k| super::hints::visible_signature(k) == sig);
+        let added = if ok_before { before.good } else { 0 }
+            + if ok_after && !peers { after.good } else { 0 };
         // Measured against the prose held, or half the text when that is
         // mostly lists or tables (a reference list, a spec sheet).
         if added > inner.good.max(inner.len / 2) * 3 {
