@@ -561,6 +561,23 @@ mod pages {
     }
 
     #[test]
+    fn post_rendered_from_a_script_template() {
+        // Regression: a Blogger-style page ships the post as markup in a
+        // `<script type="text/template">`; without scripts the post body is
+        // empty and the sidebar's blog description was taken for the article.
+        let a = run("blogger-template.html");
+        assert_has(
+            &a,
+            &[
+                "The first snow came early this year.",
+                "The village spent the weekend clearing the roads.",
+                "open the road on Wednesday",
+            ],
+        );
+        assert_lacks(&a, &["I write about life in a small mountain village"]);
+    }
+
+    #[test]
     fn random_tag_soup_never_panics() {
         // Deterministic xorshift PRNG: random nesting of tags, attributes that
         // trigger every layer (hidden, share/related classes, links, quotes).

@@ -41,6 +41,7 @@ mod rules;
 mod sanitize;
 mod stopwords;
 mod teasers;
+mod templates;
 mod text;
 
 pub use charset::decode_html;
@@ -176,34 +177,47 @@ pub fn article_with_layers(
     rules: &[SiteRule],
     layers: Layers,
 ) -> Result<Article, ExtractError> {
-    let run = |layers: Layers| {
+    let run = |html: &str, layers: Layers| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             extract_article(html, url, rules, layers)
         }))
         .unwrap_or(Err(ExtractError::Internal))
     };
-    let first = run(layers);
+    let len = |r: &Result<Article, ExtractError>| r.as_ref().map_or(0, |a| a.text.chars().count());
+    let is_weak = |r: &Result<Article, ExtractError>| match r {
+        Ok(a) => a.text.chars().count() < FALLBACK_BELOW_CHARS,
+        Err(ExtractError::NoContent | ExtractError::Internal) => true,
+        Err(_) => false,
+    };
+    let mut first = run(html, layers);
+    // A page that renders its post from a script template shows (almost)
+    // nothing without scripts: extract again with the templates expanded.
+    if is_weak(&first)
+        && let Some(expanded) = templates::expand(html)
+    {
+        let t = run(&expanded, layers);
+        if len(&t) > len(&first) {
+            first = t;
+        }
+    }
     // Safety net: if page pruning left (almost) nothing, it probably removed
     // the article wrapper itself (an unlucky class name); retry without it
     // and keep the retry when it has more text and still holds what the
     // first run found (a longer text elsewhere, such as the author box the
     // pruning had removed, is not the article).
-    let weak = match &first {
-        Ok(a) => a.text.chars().count() < FALLBACK_BELOW_CHARS,
-        Err(ExtractError::NoContent | ExtractError::Internal) => true,
-        Err(_) => false,
-    };
+    let weak = is_weak(&first);
     if weak && (layers.pre_prune || layers.teasers) {
         // The region analysis needs a pruned page (comment threads and
         // boxes look like prose to it), so it sits the retry out.
-        let second = run(Layers {
-            pre_prune: false,
-            teasers: false,
-            region: false,
-            ..layers
-        });
-        let len =
-            |r: &Result<Article, ExtractError>| r.as_ref().map_or(0, |a| a.text.chars().count());
+        let second = run(
+            html,
+            Layers {
+                pre_prune: false,
+                teasers: false,
+                region: false,
+                ..layers
+            },
+        );
         let holds_first = match (&first, &second) {
             (Ok(f), Ok(s)) => f
                 .text
