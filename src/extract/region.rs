@@ -33,23 +33,37 @@ pub(crate) fn choose(
         let (id, _) = page.best_region()?;
         return clean(&NodeRef::new(id, &doc.tree).html());
     };
-    let Some((seed, ds_good)) = seed(&page, doc, &c.text) else {
+    let Some(Seed {
+        node: seed,
+        good: ds_good,
+        good_places,
+    }) = seed(&page, doc, &c.text)
+    else {
         return Some(c);
     };
     // A short container next to a much larger island of prose elsewhere:
     // dom_smoothie took a teaser, a box or a description for the article.
+    // An island that holds the container is left to the widening below
+    // (which keeps comment threads out), unless it repeats the container's
+    // prose elsewhere: a product page's short description above the full
+    // one.
     if ds_good < SHORT_CONTAINER
         && let Some((id, _)) = page.best_region()
     {
         let r = page.ranges[&id];
         let s = page.ranges[&seed.id];
-        let region_good = page.sums(r).good;
         let holds_seed = r.0 <= s.0 && s.1 <= r.1;
+        let inside = |i: usize, (a, b): (usize, usize)| a <= i && i < b;
+        let repeats = !good_places.is_empty()
+            && good_places
+                .iter()
+                .all(|ix| ix.iter().any(|&i| inside(i, r) && !inside(i, s)));
+        let region_good = page.sums(r).good;
         // Measured against the container's prose, or half its text when it
         // holds lists or tables rather than prose (a recipe, a spec sheet).
         let held = ds_good.max(c.text.chars().count() as i64 / 2).max(1);
         let island = NodeRef::new(id, &doc.tree);
-        if region_good >= 3 * held && !holds_seed && !is_item_list(&page, &island) {
+        if region_good >= 3 * held && (repeats || !holds_seed) && !is_item_list(&page, &island) {
             return clean(&island.html()).or(Some(c));
         }
     }
@@ -135,13 +149,23 @@ fn items_below(page: &Page, node: &NodeRef) -> i64 {
     best
 }
 
+/// Where dom_smoothie's container sits among the page's blocks.
+struct Seed<'a> {
+    /// The smallest element holding its blocks.
+    node: NodeRef<'a>,
+    /// The prose it kept (characters of good blocks).
+    good: i64,
+    /// For each prose block it kept, every block of the page with that text.
+    good_places: Vec<Vec<usize>>,
+}
+
 /// Prose (characters of good blocks) under which dom_smoothie's container is
 /// checked against the page's largest island of prose.
 const SHORT_CONTAINER: i64 = 1000;
 
 /// The smallest element of the page holding the blocks that dom_smoothie
 /// kept (its prose blocks when it kept any), and the prose they hold.
-fn seed<'a>(page: &Page, doc: &'a Document, text: &str) -> Option<(NodeRef<'a>, i64)> {
+fn seed<'a>(page: &Page, doc: &'a Document, text: &str) -> Option<Seed<'a>> {
     let mut index: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, b) in page.blocks.iter().enumerate() {
         index.entry(b.text.as_str()).or_default().push(i);
@@ -151,6 +175,7 @@ fn seed<'a>(page: &Page, doc: &'a Document, text: &str) -> Option<(NodeRef<'a>, 
     let mut unique: Vec<usize> = Vec::new();
     let mut repeated: Vec<usize> = Vec::new();
     let mut good = 0;
+    let mut good_places = Vec::new();
     let mut seen: HashSet<&str> = HashSet::new();
     for para in text.split("\n\n") {
         if let Some((key, ix)) = index.get_key_value(squash(para).as_str())
@@ -159,6 +184,7 @@ fn seed<'a>(page: &Page, doc: &'a Document, text: &str) -> Option<(NodeRef<'a>, 
             let b = &page.blocks[ix[0]];
             if b.class == Class::Good {
                 good += b.len as i64;
+                good_places.push(ix.clone());
             }
             if ix.len() == 1 {
                 unique.push(ix[0]);
@@ -190,7 +216,11 @@ fn seed<'a>(page: &Page, doc: &'a Document, text: &str) -> Option<(NodeRef<'a>, 
             && s <= lo
             && hi < e
         {
-            return Some((node, good));
+            return Some(Seed {
+                node,
+                good,
+                good_places,
+            });
         }
         node = node.parent()?;
     }
@@ -416,6 +446,17 @@ mod tests {
         );
         let doc = Document::from(html.as_str());
         let out = choose(&doc, container(&[teaser, "jetzt 7,49 €"]), text_of).unwrap();
+        assert!(out.text.contains(d[2]), "{}", out.text);
+        // The same in one product wrapper, the description repeating the
+        // teaser's text: the island holds the container but is a fuller copy.
+        let html = format!(
+            r#"<body><div class="product"><div class="box"><h1>Zinfandel Rosé</h1><p>{}</p><div>jetzt 7,49 €</div></div>
+            <div class="links"><a href="/a">Rotwein</a> <a href="/b">Weißwein</a></div>
+            <div class="tab"><p>{}</p><p>{}</p><p>{}</p><p>{}</p></div></div></body>"#,
+            d[0], d[0], d[1], d[2], teaser
+        );
+        let doc = Document::from(html.as_str());
+        let out = choose(&doc, container(&[d[0], "jetzt 7,49 €"]), text_of).unwrap();
         assert!(out.text.contains(d[2]), "{}", out.text);
     }
 
