@@ -578,6 +578,26 @@ mod pages {
     }
 
     #[test]
+    fn dateline_inside_the_first_paragraph_stays() {
+        // Regression: `<span class="dateline">` opening the first paragraph
+        // was pruned as a metadata block, cutting "KOBE –" off the sentence.
+        // (The page names its author, so the Readability port does not take
+        // the dateline for the byline.)
+        let rest = "<p>The masks, worth forty thousand yen, had been kept in a machine room on the third floor of the hospital, officials said on Tuesday.</p>";
+        let html = format!(
+            r#"<html><head><meta name="author" content="Staff Writer"></head><body><div class="entry"><p><span class="dateline">KOBE – </span>A total of 6,000 surgical masks have been lost at a hospital in Kobe, it was learned on Tuesday.</p>{}</div><div class="byline">By Staff Writer</div></body></html>"#,
+            rest.repeat(3)
+        );
+        let url = url::Url::parse("https://news.example.com/masks").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        assert!(
+            a.text.starts_with("KOBE – A total of 6,000 surgical masks"),
+            "{}",
+            a.text
+        );
+    }
+
+    #[test]
     fn random_tag_soup_never_panics() {
         // Deterministic xorshift PRNG: random nesting of tags, attributes that
         // trigger every layer (hidden, share/related classes, links, quotes).

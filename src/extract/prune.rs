@@ -142,9 +142,11 @@ fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
                 && !holds_prose(node, prose, 0.1)
         }
         Hint::Meta => {
-            hints::text_len_capped(node, META_MAX_CHARS) <= META_MAX_CHARS
+            let len = hints::text_len_capped(node, META_MAX_CHARS);
+            len <= META_MAX_CHARS
                 && count_tag(node, "p") <= 1
                 && !holds_prose(node, prose, 0.1)
+                && !starts_a_sentence(node, len)
         }
         Hint::Boiler => {
             if is_embedded_quote(node) {
@@ -166,6 +168,23 @@ fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
             hints::link_density(node) > 0.5
         }
     }
+}
+
+/// True for an inline element that opens or sits inside a longer run of
+/// text (`<p><span class="dateline">KOBE –</span> A total of…</p>`): a
+/// dateline or a date within a sentence is part of the text.
+fn starts_a_sentence(node: &NodeRef, len: usize) -> bool {
+    let inline = node.node_name().is_some_and(|n| {
+        matches!(
+            &*n,
+            "span" | "a" | "em" | "strong" | "b" | "i" | "small" | "time"
+        )
+    });
+    inline
+        && node.parent().is_some_and(|p| {
+            let limit = 2 * len + 40;
+            p.node_name().is_some_and(|n| &*n == "p") && hints::text_len_capped(&p, limit) > limit
+        })
 }
 
 fn count_tag(node: &NodeRef, tag: &str) -> usize {
