@@ -297,18 +297,22 @@ fn widen<'a>(
                 .map(|k| items_below(page, k))
                 .fold(group.max(0), i64::max)
         };
-        let ok_before = before.good > 0 && before.links * 2 <= before.good;
-        let ok_after = after.good >= (inner.good / 4).max(300)
-            && after.links * 4 <= after.good
-            && items(&kept_after) * 5 < after.good * 3;
         // Siblings built like the body's own element (the other slides of a
-        // gallery, the other rows of a page builder) are its peers: their
-        // number does not make them another text.
+        // gallery, the other rows of a page builder, the other paragraph
+        // components of a CMS) are its peers: they continue it whatever
+        // their number or size.
+        // (Bare tags are too common to tell: layout table rows, plain divs.)
         let sig = super::hints::visible_signature(&cur);
-        let peers = !kept_after.is_empty()
+        let peers = sig.contains('.')
+            && !kept_after.is_empty()
             && kept_after
                 .iter()
                 .all(|k| super::hints::visible_signature(k) == sig);
+        let ok_before = before.good > 0 && before.links * 2 <= before.good;
+        let enough = if peers { 1 } else { (inner.good / 4).max(300) };
+        let ok_after = after.good >= enough
+            && after.links * 4 <= after.good
+            && items(&kept_after) * 5 < after.good * 3;
         let added = if ok_before { before.good } else { 0 }
             + if ok_after && !peers { after.good } else { 0 };
         // Measured against the prose held, or half the text when that is
@@ -503,5 +507,25 @@ mod tests {
         let doc = Document::from(html.as_str());
         let out = choose(&doc, container(&[P3, P2]), text_of).unwrap();
         assert!(!out.text.contains("Reader 2"), "{}", out.text);
+    }
+
+    #[test]
+    fn a_short_last_component_of_the_body_is_added() {
+        // A CMS splits the body into paragraph components; the last one is
+        // a heading and one short paragraph, too small to pass for more of
+        // the text on its own, but built like the one before it.
+        let html = format!(
+            r#"<body><div class="items"><div class="field__item"><div class="text"><p>{P1}</p><p>{P2}</p></div></div>
+            <div class="field__item"><div class="text"><h2>Police ask for witnesses</h2><p>The police are now investigating, and anyone who saw something near the forest roads is asked to call the station in town.</p></div></div>
+            <div class="field__item"><div class="share"><a href="/fb">Facebook</a> <a href="/tw">Twitter</a></div></div></div></body>"#
+        );
+        let doc = Document::from(html.as_str());
+        let out = choose(&doc, container(&[P1, P2]), text_of).unwrap();
+        assert!(
+            out.text.contains("asked to call the station"),
+            "{}",
+            out.text
+        );
+        assert!(!out.text.contains("Facebook"), "{}", out.text);
     }
 }
