@@ -598,6 +598,30 @@ mod pages {
     }
 
     #[test]
+    fn link_roll_post_is_not_empty() {
+        // Regression: a blog post that is a list of bookmarked links, each
+        // with a one-line note, came out as "no article content found":
+        // every block is a link, so no container scored and the link-dense
+        // layer removed the list. The post's own <article> is the last resort.
+        let item = |i: usize| {
+            format!(
+                r#"<li><p class="link"><a href="https://example.org/{i}">Study number {i} doubts the state's support for the press</a></p><p class="note">via example.org</p></li>"#
+            )
+        };
+        let html = format!(
+            r#"<html><body><header><a href="/">My links</a><p class="description">Bookmarks of the week.</p></header>
+            <main><article class="post"><h1>Bookmarks for January 23</h1><div class="entry-content"><ul class="linkroll">{}</ul></div></article></main>
+            <aside><h2>Archive</h2><ul><li><a href="/2020/01">January</a></li></ul></aside></body></html>"#,
+            (1..=4).map(item).collect::<String>()
+        );
+        let url = url::Url::parse("https://links.example.com/2020/01/23/").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        assert!(a.text.contains("Study number 3 doubts"), "{}", a.text);
+        assert!(a.text.contains("via example.org"), "{}", a.text);
+        assert!(!a.text.contains("Archive"), "{}", a.text);
+    }
+
+    #[test]
     fn random_tag_soup_never_panics() {
         // Deterministic xorshift PRNG: random nesting of tags, attributes that
         // trigger every layer (hidden, share/related classes, links, quotes).

@@ -153,6 +153,9 @@ pub struct Layers {
     pub tail: bool,
     /// The block-value region as a second opinion on the container.
     pub region: bool,
+    /// Last resort: the page's own article markup (`articleBody`,
+    /// `article`, `main`) is the body, with no container scoring.
+    pub markup: bool,
 }
 
 impl Default for Layers {
@@ -165,6 +168,7 @@ impl Default for Layers {
             link_blocks: true,
             tail: true,
             region: true,
+            markup: false,
         }
     }
 }
@@ -230,6 +234,23 @@ pub fn article_with_layers(
             return second;
         }
     }
+    // Nothing at all (a post made of links, such as a link roll, or no
+    // paragraph long enough to score): the page's own article markup,
+    // without the link-density and tail layers that emptied it.
+    if matches!(first, Err(ExtractError::NoContent | ExtractError::Internal)) && !layers.markup {
+        let third = run(
+            html,
+            Layers {
+                markup: true,
+                link_blocks: false,
+                tail: false,
+                ..layers
+            },
+        );
+        if third.is_ok() {
+            return third;
+        }
+    }
     first
 }
 
@@ -269,7 +290,10 @@ fn extract_article(
         Readability::with_document(doc, Some(url.as_str()), Some(cfg.clone()))
             .map_err(|_| ExtractError::BadUrl)
     };
-    let ruled_body = rule.and_then(|rule| rules::select_body(&doc, rule));
+    let ruled_body = match rule.and_then(|rule| rules::select_body(&doc, rule)) {
+        None if layers.markup => rules::article_markup(&doc),
+        body => body,
+    };
     let mut info;
     let cleaned = match ruled_body {
         Some(h) => {
