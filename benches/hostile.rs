@@ -3,7 +3,8 @@
 //! and prints each time and the ratio to the previous size (≈2 is linear, ≈4
 //! quadratic).
 //!
-//! - nested `<div>`s as an article page (`extract::article`; was 53 s at 100,000);
+//! - nested `<div>`s as an article page (`extract::article`; was 53 s at 100,000),
+//!   and inside a script template that the extractor expands;
 //! - the same nesting, escaped, as a feed item's description, through parse +
 //!   normalize (sanitised and converted to text once, at ingest) and a render of
 //!   an output holding it (was 80–100 s per render);
@@ -71,6 +72,22 @@ fn main() {
             let _ = tidings::extract::article(&page, &base, &[]);
         })
     });
+    row(
+        "extract::article, nested <div>s in a script template",
+        &sizes,
+        |n| {
+            // An empty page whose "post" is a markup template: the extractor
+            // expands templates when a page shows nothing, a second parse.
+            let page = format!(
+                "<html><body><div class=\"post\"></div><script type=\"text/template\">{}<p>{}</p></script></body></html>",
+                nested(n),
+                "words of a post ".repeat(20)
+            );
+            time(|| {
+                let _ = tidings::extract::article(&page, &base, &[]);
+            })
+        },
+    );
     row(
         "parse + normalize, escaped nesting in an item",
         &sizes,

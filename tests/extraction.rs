@@ -489,6 +489,139 @@ mod pages {
     }
 
     #[test]
+    fn login_dialog_does_not_outweigh_a_short_text() {
+        // Regression: a video page whose text is short, one part of it in a
+        // "caption" block, next to a login dialog full of long validation
+        // messages. The messages counted as prose, so the caption looked
+        // minor and was pruned, and the dialog became the article.
+        let msg = |i: usize| {
+            format!(
+                "<p class=\"error\">Message {i}: this e-mail address does not seem to be right, it must contain an @ and an existing domain such as example.com.</p>"
+            )
+        };
+        let html = format!(
+            r#"<html><body><main><article class="video"><h1>Sport stops in New York</h1>
+            <div class="item-caption"><p class="item-description">New York is the centre of the pandemic. Sport has come to a standstill as well, and the leagues show their sympathy with the city.</p></div>
+            <p>The baseball season was meant to start next week, and the basketball league had already stopped its games on Thursday.</p>
+            <p>Players and coaches said they would help hospitals in the city, and several of them gave money to the food banks.</p></article></main>
+            <div class="b-dialog x-dialog-login"><div class="registration-modal"><form>{}</form></div></div>
+            <footer><a href="/imprint">Imprint</a></footer></body></html>"#,
+            (1..=9).map(msg).collect::<String>()
+        );
+        let url = url::Url::parse("https://video.example.com/sport/ny.html").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        assert!(
+            a.text.contains("Sport has come to a standstill"),
+            "{}",
+            a.text
+        );
+        assert!(a.text.contains("food banks"), "{}", a.text);
+        assert!(!a.text.contains("Message 3"), "{}", a.text);
+    }
+
+    #[test]
+    fn author_sign_off_survives_the_tail() {
+        // Regression: the closing line of a blog post ("x Franzi") is short
+        // and unpunctuated like the trailing furniture the tail pruning
+        // removes, and went with it.
+        let p = "<p>We spent the whole weekend by the lake, and the weather was kinder than the forecast had promised, so we walked around it twice.</p>";
+        let html = format!(
+            "<html><body><div class=\"post\">{}<p>x Franzi</p><p>Filed under</p></div></body></html>",
+            p.repeat(4)
+        );
+        let url = url::Url::parse("https://blog.example.com/lake").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        assert!(a.text.ends_with("x Franzi"), "{}", a.text);
+    }
+
+    #[test]
+    fn hidden_gallery_slides_are_part_of_the_article() {
+        // Regression: a gallery article shows one slide at a time; the other
+        // slides carry class "hidden" and display:none until a script shows
+        // them. They were pruned as hidden, and the article was its first slide.
+        let slide = |i: usize, shown: bool| {
+            let (class, style) = if shown {
+                ("gallery-section", "display: block")
+            } else {
+                ("gallery-section hidden", "display: none")
+            };
+            format!(
+                r#"<div class="{class}" style="{style}"><h2>{i}. Gadget number {i}</h2><p>Slide {i}: this little gadget turns an ordinary evening at home into something to talk about, and it costs less than a dinner for two.</p><p>It comes in three colours, and the maker says that a second version with a longer battery life is on the way for the autumn.</p></div>"#
+            )
+        };
+        let html = format!(
+            r#"<html><body><nav><a href="/">Home</a> <a href="/gifts">Gifts</a></nav><main><article><h1>Thirty gadgets</h1><div class="slides">{}</div></article></main><footer><a href="/about">About</a></footer></body></html>"#,
+            (1..=6).map(|i| slide(i, i == 1)).collect::<String>()
+        );
+        let url = url::Url::parse("https://gifts.example.com/thirty").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        for i in 1..=6 {
+            assert!(a.text.contains(&format!("Slide {i}:")), "{}", a.text);
+        }
+    }
+
+    #[test]
+    fn post_rendered_from_a_script_template() {
+        // Regression: a Blogger-style page ships the post as markup in a
+        // `<script type="text/template">`; without scripts the post body is
+        // empty and the sidebar's blog description was taken for the article.
+        let a = run("blogger-template.html");
+        assert_has(
+            &a,
+            &[
+                "The first snow came early this year.",
+                "The village spent the weekend clearing the roads.",
+                "open the road on Wednesday",
+            ],
+        );
+        assert_lacks(&a, &["I write about life in a small mountain village"]);
+    }
+
+    #[test]
+    fn dateline_inside_the_first_paragraph_stays() {
+        // Regression: `<span class="dateline">` opening the first paragraph
+        // was pruned as a metadata block, cutting "KOBE –" off the sentence.
+        // (The page names its author, so the Readability port does not take
+        // the dateline for the byline.)
+        let rest = "<p>The masks, worth forty thousand yen, had been kept in a machine room on the third floor of the hospital, officials said on Tuesday.</p>";
+        let html = format!(
+            r#"<html><head><meta name="author" content="Staff Writer"></head><body><div class="entry"><p><span class="dateline">KOBE – </span>A total of 6,000 surgical masks have been lost at a hospital in Kobe, it was learned on Tuesday.</p>{}</div><div class="byline">By Staff Writer</div></body></html>"#,
+            rest.repeat(3)
+        );
+        let url = url::Url::parse("https://news.example.com/masks").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        assert!(
+            a.text.starts_with("KOBE – A total of 6,000 surgical masks"),
+            "{}",
+            a.text
+        );
+    }
+
+    #[test]
+    fn link_roll_post_is_not_empty() {
+        // Regression: a blog post that is a list of bookmarked links, each
+        // with a one-line note, came out as "no article content found":
+        // every block is a link, so no container scored and the link-dense
+        // layer removed the list. The post's own <article> is the last resort.
+        let item = |i: usize| {
+            format!(
+                r#"<li><p class="link"><a href="https://example.org/{i}">Study number {i} doubts the state's support for the press</a></p><p class="note">via example.org</p></li>"#
+            )
+        };
+        let html = format!(
+            r#"<html><body><header><a href="/">My links</a><p class="description">Bookmarks of the week.</p></header>
+            <main><article class="post"><h1>Bookmarks for January 23</h1><div class="entry-content"><ul class="linkroll">{}</ul></div></article></main>
+            <aside><h2>Archive</h2><ul><li><a href="/2020/01">January</a></li></ul></aside></body></html>"#,
+            (1..=4).map(item).collect::<String>()
+        );
+        let url = url::Url::parse("https://links.example.com/2020/01/23/").unwrap();
+        let a = article(&html, &url, &[]).unwrap();
+        assert!(a.text.contains("Study number 3 doubts"), "{}", a.text);
+        assert!(a.text.contains("via example.org"), "{}", a.text);
+        assert!(!a.text.contains("Archive"), "{}", a.text);
+    }
+
+    #[test]
     fn random_tag_soup_never_panics() {
         // Deterministic xorshift PRNG: random nesting of tags, attributes that
         // trigger every layer (hidden, share/related classes, links, quotes).

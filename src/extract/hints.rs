@@ -1,6 +1,10 @@
 //! Boilerplate hints from `class`/`id`/`role` attributes, plus small DOM
 //! measurement helpers shared by the pruning layers.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
 use dom_query::NodeRef;
 
 /// Whole class/id tokens (lower-cased, split on non-alphanumerics and
@@ -58,16 +62,8 @@ const BOILER_TOKENS: &[&str] = &[
     "navigation",
     "menu",
     "masthead",
-    "cookie",
-    "cookies",
-    "consent",
-    "gdpr",
-    "modal",
-    "popup",
-    "overlay",
     "slideshow",
     "carousel",
-    "lightbox",
     "pagination",
     "pager",
     "footer",
@@ -82,6 +78,27 @@ const BOILER_TOKENS: &[&str] = &[
     "noprint",
     "donate",
     "banner",
+    "disclaimer",
+    "disclosure",
+    "notice",
+];
+
+/// Class/id tokens of layers drawn over the page (dialogs, pop-ups, cookie
+/// and consent banners, login forms): never the article, however much text
+/// they hold.
+const OVERLAY_TOKENS: &[&str] = &[
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "modal",
+    "popup",
+    "overlay",
+    "dialog",
+    "popover",
+    "login",
+    "signin",
+    "registration",
 ];
 
 /// Concatenated token sequences (tokens joined without separator) that mark
@@ -181,6 +198,8 @@ const CAPTION_TOKENS: &[&str] = &[
     "credits",
     "copyright",
     "photocredit",
+    "legend",
+    "legende",
 ];
 
 /// Text length under which a [`META_TOKENS`] block is removed.
@@ -211,28 +230,71 @@ const HIDDEN_CLASSES: &[&str] = &[
 ];
 
 /// Splits class/id text into lower-case tokens (also on camelCase).
+#[cfg(test)]
 fn tokens(s: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut cur = String::new();
+    let mut buf = String::new();
+    for word in s.split_whitespace() {
+        for_each_token(word, &mut buf, |t| out.push(t.to_string()));
+    }
+    out
+}
+
+/// Kinds of class/id tokens, as bits.
+const OVERLAY: u8 = 1;
+const BOILER: u8 = 2;
+const META: u8 = 4;
+const CAPTION: u8 = 8;
+
+/// Every known token with the kinds it marks.
+fn token_kinds() -> &'static HashMap<&'static str, u8> {
+    static T: OnceLock<HashMap<&'static str, u8>> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut m: HashMap<&'static str, u8> = HashMap::new();
+        for (list, kind) in [
+            (OVERLAY_TOKENS, OVERLAY),
+            (BOILER_TOKENS, BOILER),
+            (META_TOKENS, META),
+            (CAPTION_TOKENS, CAPTION),
+        ] {
+            for t in list {
+                *m.entry(t).or_default() |= kind;
+            }
+        }
+        m
+    })
+}
+
+/// One automaton for all of [`BOILER_PHRASES`].
+fn boiler_phrases() -> &'static AhoCorasick {
+    static A: OnceLock<AhoCorasick> = OnceLock::new();
+    A.get_or_init(|| AhoCorasick::new(BOILER_PHRASES).expect("static patterns"))
+}
+
+/// Calls `f` with each lower-case token of one class/id word (split on
+/// non-alphanumerics and camelCase), using `buf` as scratch space.
+fn for_each_token(word: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    buf.clear();
     let mut prev_lower = false;
-    for ch in s.chars() {
+    for ch in word.chars() {
         if ch.is_ascii_alphanumeric() {
-            if ch.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+            if ch.is_ascii_uppercase() && prev_lower && !buf.is_empty() {
+                f(buf);
+                buf.clear();
             }
             prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
-            cur.push(ch.to_ascii_lowercase());
+            buf.push(ch.to_ascii_lowercase());
         } else {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+            if !buf.is_empty() {
+                f(buf);
+                buf.clear();
             }
             prev_lower = false;
         }
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    if !buf.is_empty() {
+        f(buf);
     }
-    out
 }
 
 /// What a node's attributes say about it.
@@ -245,6 +307,8 @@ pub(crate) enum Hint {
     /// Page furniture: share bars, related lists, comments, newsletter
     /// boxes, ads, menus, sidebars, footers...
     Boiler,
+    /// A layer over the page: dialog, pop-up, cookie banner, login form.
+    Overlay,
     /// Small metadata block (byline, date, tags...).
     Meta,
     /// Caption or credit block.
@@ -260,9 +324,10 @@ pub(crate) fn hint(node: &NodeRef) -> Hint {
     let name: &str = &el.name.local;
     match name {
         "figcaption" => return Hint::Caption,
-        "aside" | "footer" | "nav" | "button" | "select" | "form" | "dialog" | "menu" => {
+        "aside" | "footer" | "nav" | "button" | "select" | "form" | "menu" => {
             return Hint::Boiler;
         }
+        "dialog" => return Hint::Overlay,
         _ => {}
     }
     let (mut class, mut id) = ("", "");
@@ -279,9 +344,10 @@ pub(crate) fn hint(node: &NodeRef) -> Hint {
             "aria-hidden" if v.trim() == "true" => return Hint::Hidden,
             "role" => match &*v.to_ascii_lowercase() {
                 "navigation" | "complementary" | "contentinfo" | "banner" | "menu" | "menubar"
-                | "toolbar" | "dialog" | "alertdialog" | "search" | "tablist" => {
+                | "toolbar" | "search" | "tablist" => {
                     return Hint::Boiler;
                 }
+                "dialog" | "alertdialog" => return Hint::Overlay,
                 _ => {}
             },
             "class" => class = v,
@@ -300,22 +366,23 @@ pub(crate) fn hint(node: &NodeRef) -> Hint {
     }
     let mut meta = false;
     let mut caption = false;
+    let (mut cur, mut joined) = (String::new(), String::new());
     for part in [class, id] {
         for word in part.split_whitespace() {
-            let toks = tokens(word);
-            if toks.iter().any(|t| BOILER_TOKENS.contains(&t.as_str())) {
+            let mut kinds = 0u8;
+            joined.clear();
+            for_each_token(word, &mut cur, |t| {
+                kinds |= token_kinds().get(t).copied().unwrap_or(0);
+                joined.push_str(t);
+            });
+            if kinds & OVERLAY != 0 {
+                return Hint::Overlay;
+            }
+            if kinds & BOILER != 0 || boiler_phrases().is_match(&joined) {
                 return Hint::Boiler;
             }
-            let joined: String = toks.concat();
-            if BOILER_PHRASES.iter().any(|p| joined.contains(p)) {
-                return Hint::Boiler;
-            }
-            if toks.iter().any(|t| META_TOKENS.contains(&t.as_str())) {
-                meta = true;
-            }
-            if toks.iter().any(|t| CAPTION_TOKENS.contains(&t.as_str())) {
-                caption = true;
-            }
+            meta |= kinds & META != 0;
+            caption |= kinds & CAPTION != 0;
         }
     }
     // Section headings often carry "title" classes; they are article text.
@@ -327,6 +394,24 @@ pub(crate) fn hint(node: &NodeRef) -> Hint {
     } else {
         Hint::None
     }
+}
+
+/// Tag and classes of an element, leaving out the classes that hide it: a
+/// hidden slide or tab panel has the signature of its visible sibling.
+pub(crate) fn visible_signature(node: &NodeRef) -> String {
+    let mut s = node.node_name().map(|n| n.to_string()).unwrap_or_default();
+    if let Some(class) = node.attr("class") {
+        let mut classes: Vec<&str> = class
+            .split_whitespace()
+            .filter(|c| !HIDDEN_CLASSES.iter().any(|h| c.eq_ignore_ascii_case(h)))
+            .collect();
+        classes.sort_unstable();
+        for c in classes {
+            s.push('.');
+            s.push_str(c);
+        }
+    }
+    s
 }
 
 /// Number of characters of text below `node`, runs of whitespace counting
@@ -393,5 +478,28 @@ mod tests {
             vec!["related", "articles", "most", "read"]
         );
         assert_eq!(tokens("SNS_share"), vec!["sns", "share"]);
+    }
+
+    #[test]
+    fn classes_name_their_blocks() {
+        let d = dom_query::Document::from(
+            r#"<div class="editorial-disclaimer">a</div><p class="ad-disclosure">b</p>
+            <div class="community-notice">c</div><div class="legend">d</div>
+            <div class="b-dialog x-dialog-login">e</div><div class="registration-modal">f</div>
+            <div class="o-media js-lightbox-gallery">g</div><div class="paywall">h</div>"#,
+        );
+        let hints: Vec<Hint> = d
+            .select("body > *")
+            .nodes()
+            .iter()
+            .map(|n| hint(n))
+            .collect();
+        use Hint::*;
+        assert_eq!(
+            hints,
+            vec![
+                Boiler, Boiler, Boiler, Caption, Overlay, Overlay, None, None
+            ]
+        );
     }
 }

@@ -488,6 +488,155 @@ pub(crate) fn is_date_line(s: &str) -> bool {
     datey && date_words * 10 >= w.len() * 6
 }
 
+/// Nouns of a shop's cart, wish list or item, lower-case (en, de, fr, es, it, pt,
+/// nl, pl, ru, sv).
+const CART_NOUNS: &[&str] = &[
+    "cart",
+    "basket",
+    "bag",
+    "wishlist",
+    "wish list",
+    "warenkorb",
+    "einkaufswagen",
+    "merkzettel",
+    "wunschliste",
+    "panier",
+    "carrito",
+    "cesta",
+    "carrello",
+    "carrinho",
+    "winkelwagen",
+    "verlanglijst",
+    "koszyk",
+    "koszyka",
+    "корзин",
+    "varukorg",
+    "item",
+    "product",
+    "artikel",
+    "produkt",
+    "produit",
+    "artículo",
+    "producto",
+    "articolo",
+    "prodotto",
+    "produto",
+];
+
+/// Verbs of adding to it.
+const CART_VERBS: &[&str] = &[
+    "add",
+    "added",
+    "hinzugefügt",
+    "hinzufügen",
+    "gelegt",
+    "legen",
+    "ajout",
+    "añadi",
+    "añadido",
+    "agregad",
+    "aggiunt",
+    "adicionad",
+    "toegevoegd",
+    "toevoegen",
+    "dodan",
+    "dodaj",
+    "добав",
+    "lagts",
+    "lägg",
+];
+
+/// True for a shop's cart or wish-list notice or button ("Der Artikel wurde
+/// erfolgreich in den Warenkorb gelegt", "Added to your cart").
+pub(crate) fn is_cart_notice(s: &str) -> bool {
+    if s.chars().count() > 100 || s.split_whitespace().count() > 10 {
+        return false;
+    }
+    let l = s.to_lowercase();
+    let word_at = |w: &str| {
+        l.match_indices(w).any(|(i, _)| {
+            l[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !c.is_alphanumeric())
+        })
+    };
+    CART_NOUNS.iter().any(|n| word_at(n)) && CART_VERBS.iter().any(|v| word_at(v))
+}
+
+/// Words that open an author's sign-off ("x Franzi", "Euer Hans", "Liebe
+/// Grüße, Anna"), in the languages the stop-word lists cover.
+const SIGN_OFF_OPENERS: &[&str] = &[
+    "x",
+    "xx",
+    "xxx",
+    "xo",
+    "xoxo",
+    "euer",
+    "eure",
+    "dein",
+    "deine",
+    "lg",
+    "liebe grüße",
+    "liebste grüße",
+    "viele grüße",
+    "herzliche grüße",
+    "beste grüße",
+    "cheers",
+    "love",
+    "best wishes",
+    "yours",
+    "bises",
+    "bisous",
+    "besos",
+    "un abrazo",
+    "abrazos",
+    "saludos",
+    "un saluto",
+    "saluti",
+    "baci",
+    "beijos",
+    "abraços",
+    "groetjes",
+    "liefs",
+    "pozdrawiam",
+    "pozdrowienia",
+    "hälsningar",
+    "kram",
+];
+
+/// Endings of a sign-off by the editors ("XX, Die Redaktion").
+const SIGN_OFF_ENDINGS: &[&str] = &[
+    "die redaktion",
+    "eure redaktion",
+    "the editors",
+    "the team",
+    "das team",
+    "euer team",
+    "la rédaction",
+    "la redacción",
+    "la redazione",
+    "a redação",
+    "de redactie",
+    "redakcja",
+];
+
+/// True for a short closing line of the author or the editors ("x Franzi",
+/// "Euer HansEhrlich", "XX, Die Redaktion"): part of the text, although it
+/// looks like the short unpunctuated lines that trail an article.
+pub(crate) fn is_sign_off(s: &str) -> bool {
+    let t = s.trim();
+    if t.chars().count() > 40 || t.ends_with('.') || t.split_whitespace().count() > 5 {
+        return false;
+    }
+    let l = t.to_lowercase();
+    let opener = SIGN_OFF_OPENERS.iter().any(|o| {
+        l.strip_prefix(o)
+            .is_some_and(|rest| rest.starts_with([' ', ',', '!', '\u{a0}']) && rest.len() > 1)
+    });
+    opener || SIGN_OFF_ENDINGS.iter().any(|e| l.ends_with(e))
+}
+
 /// True when a short line is boilerplate by its text alone.
 pub(crate) fn is_boiler_line(s: &str) -> bool {
     let n = s.chars().count();
@@ -555,7 +704,7 @@ pub(crate) fn is_boiler_line(s: &str) -> bool {
     {
         return true;
     }
-    is_share_row(s) || is_byline(s) || is_date_line(s)
+    is_share_row(s) || is_byline(s) || is_date_line(s) || is_cart_notice(s)
 }
 
 #[cfg(test)]
@@ -589,6 +738,51 @@ mod tests {
         assert!(is_boiler_line("Nov. 20, 2019, 9:28 AM UTC"));
         assert!(is_boiler_line("PUBLISHED: 10:48, Tue, Nov 19, 2019"));
         assert!(is_boiler_line("Updated at 1:23 p.m."));
+    }
+
+    #[test]
+    fn recognises_cart_notices() {
+        for s in [
+            "Der Artikel wurde erfolgreich in den Warenkorb gelegt.",
+            "Der Artikel wurde erfolgreich zum Merkzettel hinzugefügt.",
+            "Added to your cart",
+            "Add to basket",
+            "Produit ajouté au panier",
+            "Añadido al carrito",
+            "Der Artikel wurde erfolgreich hinzugefügt.",
+        ] {
+            assert!(is_cart_notice(s), "{s}");
+        }
+        for s in [
+            "Der Warenkorb-Abbruch kostet Händler jedes Jahr Milliarden.",
+            "She packed her bag and left for the airport.",
+            "Shoppers added more to their baskets in December than ever before, the survey found.",
+        ] {
+            assert!(!is_cart_notice(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn recognises_sign_offs() {
+        for s in [
+            "x Franzi",
+            "Euer HansEhrlich",
+            "XX, Die Redaktion",
+            "Liebe Grüße, Anna",
+            "Cheers, Tom",
+            "Bisous, Claire",
+        ] {
+            assert!(is_sign_off(s), "{s}");
+        }
+        for s in [
+            "Tags",
+            "Jane Doe",
+            "X marks the spot.",
+            "Love Island returns in June with a new host and new rules",
+            "Share this story",
+        ] {
+            assert!(!is_sign_off(s), "{s}");
+        }
     }
 
     #[test]

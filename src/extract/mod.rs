@@ -29,15 +29,19 @@
 //! it and the longer result is kept. [`decode_html`] (`charset`) turns fetched
 //! bytes into the `&str` that [`article`] takes.
 
+mod blocks;
 mod charset;
 mod hints;
 mod lines;
 mod meta;
 mod post;
 mod prune;
+mod region;
 mod rules;
 mod sanitize;
+mod stopwords;
 mod teasers;
+mod templates;
 mod text;
 
 pub use charset::decode_html;
@@ -147,6 +151,11 @@ pub struct Layers {
     pub link_blocks: bool,
     /// Tail pruning.
     pub tail: bool,
+    /// The block-value region as a second opinion on the container.
+    pub region: bool,
+    /// Last resort: the page's own article markup (`articleBody`,
+    /// `article`, `main`) is the body, with no container scoring.
+    pub markup: bool,
 }
 
 impl Default for Layers {
@@ -158,6 +167,8 @@ impl Default for Layers {
             lines: true,
             link_blocks: true,
             tail: true,
+            region: true,
+            markup: false,
         }
     }
 }
@@ -170,31 +181,74 @@ pub fn article_with_layers(
     rules: &[SiteRule],
     layers: Layers,
 ) -> Result<Article, ExtractError> {
-    let run = |layers: Layers| {
+    let run = |html: &str, layers: Layers| {
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             extract_article(html, url, rules, layers)
         }))
         .unwrap_or(Err(ExtractError::Internal))
     };
-    let first = run(layers);
-    // Safety net: if page pruning left (almost) nothing, it probably removed
-    // the article wrapper itself (an unlucky class name); retry without it
-    // and keep whichever result has more text.
-    let weak = match &first {
+    let len = |r: &Result<Article, ExtractError>| r.as_ref().map_or(0, |a| a.text.chars().count());
+    let is_weak = |r: &Result<Article, ExtractError>| match r {
         Ok(a) => a.text.chars().count() < FALLBACK_BELOW_CHARS,
         Err(ExtractError::NoContent | ExtractError::Internal) => true,
         Err(_) => false,
     };
+    let mut first = run(html, layers);
+    // A page that renders its post from a script template shows (almost)
+    // nothing without scripts: extract again with the templates expanded.
+    if is_weak(&first)
+        && let Some(expanded) = templates::expand(html)
+    {
+        let t = run(&expanded, layers);
+        if len(&t) > len(&first) {
+            first = t;
+        }
+    }
+    // Safety net: if page pruning left (almost) nothing, it probably removed
+    // the article wrapper itself (an unlucky class name); retry without it
+    // and keep the retry when it has more text and still holds what the
+    // first run found (a longer text elsewhere, such as the author box the
+    // pruning had removed, is not the article).
+    let weak = is_weak(&first);
     if weak && (layers.pre_prune || layers.teasers) {
-        let second = run(Layers {
-            pre_prune: false,
-            teasers: false,
-            ..layers
-        });
-        let len =
-            |r: &Result<Article, ExtractError>| r.as_ref().map_or(0, |a| a.text.chars().count());
-        if len(&second) > len(&first) {
+        // The region analysis needs a pruned page (comment threads and
+        // boxes look like prose to it), so it sits the retry out.
+        let second = run(
+            html,
+            Layers {
+                pre_prune: false,
+                teasers: false,
+                region: false,
+                ..layers
+            },
+        );
+        let holds_first = match (&first, &second) {
+            (Ok(f), Ok(s)) => f
+                .text
+                .split("\n\n")
+                .max_by_key(|p| p.len())
+                .is_none_or(|p| s.text.contains(p)),
+            _ => true,
+        };
+        if len(&second) > len(&first) && holds_first {
             return second;
+        }
+    }
+    // Nothing at all (a post made of links, such as a link roll, or no
+    // paragraph long enough to score): the page's own article markup,
+    // without the link-density and tail layers that emptied it.
+    if matches!(first, Err(ExtractError::NoContent | ExtractError::Internal)) && !layers.markup {
+        let third = run(
+            html,
+            Layers {
+                markup: true,
+                link_blocks: false,
+                tail: false,
+                ..layers
+            },
+        );
+        if third.is_ok() {
+            return third;
         }
     }
     first
@@ -217,7 +271,7 @@ fn extract_article(
     }
     // Nesting is capped on tokens, before a tree is built: tree builders are
     // quadratic in depth (100,000 nested <div>s took 53 s).
-    let doc = Document::from(crate::text::bounded(html, MAX_DEPTH).as_ref());
+    let mut doc = Document::from(crate::text::bounded(html, MAX_DEPTH).as_ref());
     let (n_elems, depth) = tree_size(&doc);
     if n_elems > MAX_ELEMENTS {
         return Err(ExtractError::TooManyElements(n_elems));
@@ -234,56 +288,75 @@ fn extract_article(
         keep_classes: true,
         ..Config::default()
     };
-    let mut r = Readability::with_document(doc, Some(url.as_str()), Some(cfg))
-        .map_err(|_| ExtractError::BadUrl)?;
-
-    let ruled_body = rule.and_then(|rule| rules::select_body(&r.doc, rule));
-    let ruled_body_used = ruled_body.is_some();
+    let readability = |doc: Document| {
+        Readability::with_document(doc, Some(url.as_str()), Some(cfg.clone()))
+            .map_err(|_| ExtractError::BadUrl)
+    };
+    let ruled_body = match rule.and_then(|rule| rules::select_body(&doc, rule)) {
+        None if layers.markup => rules::article_markup(&doc),
+        body => body,
+    };
     let mut info;
-    let body_doc: Document = match ruled_body {
+    let cleaned = match ruled_body {
         Some(h) => {
+            let r = readability(doc)?;
             let md = r.get_article_metadata(r.parse_json_ld());
             info = meta::Info::from_metadata(&md);
             meta::fill_from_doc(&r.doc, &mut info);
-            Document::from(h.as_str())
+            // A site-rule body has not been through the page pruning yet.
+            clean_body(
+                &Document::from(h.as_str()),
+                info.title.as_deref(),
+                layers,
+                true,
+            )
         }
         None => {
             // Byline/date blocks in the body are pruned below, so look at
             // them first (cheap selectors; `<head>` metadata is unaffected).
             let mut early = meta::Info::default();
-            meta::fill_from_doc(&r.doc, &mut early);
-            prune::prune_page(&r.doc, layers);
-            match r.parse() {
+            meta::fill_from_doc(&doc, &mut early);
+            prune::prune_page(&doc, layers);
+            // dom_smoothie consumes its document; the region analysis below
+            // needs the pruned page as it is.
+            let mut r = readability(if layers.region {
+                doc.clone()
+            } else {
+                std::mem::replace(&mut doc, Document::from(""))
+            })?;
+            let container = match r.parse() {
                 Ok(a) => {
                     info = meta::Info::from_article(&a);
                     info.merge(early);
+                    // After `parse`, the document holds the extracted article.
+                    clean_body(&r.doc, info.title.as_deref(), layers, false)
                 }
                 Err(ReadabilityError::TooManyElements(n, _)) => {
                     return Err(ExtractError::TooManyElements(n));
                 }
-                Err(_) => return Err(ExtractError::NoContent),
+                Err(_) => {
+                    info = meta::Info::from_metadata(&r.get_article_metadata(r.parse_json_ld()));
+                    info.merge(early);
+                    None
+                }
+            };
+            if layers.region {
+                region::choose(&doc, container, |html| {
+                    clean_body(&Document::from(html), info.title.as_deref(), layers, false)
+                })
+            } else {
+                container
             }
-            // After `parse`, the document holds the extracted article.
-            std::mem::replace(&mut r.doc, Document::from(""))
         }
     };
-    let sel = body_doc.select("#readability-page-1");
-    let root_node = match sel.nodes().first() {
-        Some(n) => *n,
-        None => match body_doc.select("body").nodes().first() {
-            Some(n) => *n,
-            None => return Err(ExtractError::NoContent),
-        },
-    };
-    // The generic path already pruned the whole page by hints and teaser
-    // groups; a site-rule body has not been through that yet.
-    let page_pruned = !ruled_body_used;
-    post::clean(&root_node, info.title.as_deref(), layers, !page_pruned);
-    let text = text::node_text(&root_node);
-    if text.trim().is_empty() {
+    let Some(Cleaned {
+        html: body_html,
+        text,
+    }) = cleaned
+    else {
         return Err(ExtractError::NoContent);
-    }
-    let html = sanitize::sanitize(&root_node.inner_html(), url);
+    };
+    let html = sanitize::sanitize(&body_html, url);
     let lead_image = info
         .image
         .as_deref()
@@ -297,6 +370,37 @@ fn extract_article(
         published: info.published,
         lead_image,
         html,
+        text,
+    })
+}
+
+/// An extracted body after post-cleaning: its inner HTML and its text.
+pub(crate) struct Cleaned {
+    pub html: String,
+    pub text: String,
+}
+
+/// Post-cleans an extracted body (dom_smoothie's `#readability-page-1`, else
+/// the `<body>`); `None` when no text is left. `hint_prune`: also run the
+/// attribute-hint and teaser layers (for bodies that skipped page pruning).
+fn clean_body(
+    doc: &Document,
+    title: Option<&str>,
+    layers: Layers,
+    hint_prune: bool,
+) -> Option<Cleaned> {
+    let sel = doc.select("#readability-page-1");
+    let root = match sel.nodes().first() {
+        Some(n) => *n,
+        None => *doc.select("body").nodes().first()?,
+    };
+    post::clean(&root, title, layers, hint_prune);
+    let text = text::node_text(&root);
+    if text.trim().is_empty() {
+        return None;
+    }
+    Some(Cleaned {
+        html: root.inner_html().to_string(),
         text,
     })
 }

@@ -185,6 +185,9 @@ fn tail_prune(root: &NodeRef) {
         if is_prose(leaf) {
             break;
         }
+        if lines::is_sign_off(&t) {
+            continue;
+        }
         let punct = t.ends_with(['.', '!', '?', '"', '”', '’', '\'', ')', '…', '。', '다']);
         let short_line = t.chars().count() < 80
             && !punct

@@ -78,6 +78,32 @@ fn is_embedded_quote(node: &NodeRef) -> bool {
     })
 }
 
+/// True for a hidden slide or tab panel: a sibling with the same tag and
+/// classes (apart from the hiding class) is shown, so the hidden ones are
+/// the other pages of the same gallery or tab set (shown by a script).
+fn is_slide(node: &NodeRef) -> bool {
+    const NEAR: usize = 30;
+    let sig = hints::visible_signature(node);
+    let shown = |k: &NodeRef| hints::hint(k) != Hint::Hidden && hints::visible_signature(k) == sig;
+    let mut prev = node.prev_element_sibling();
+    for _ in 0..NEAR {
+        let Some(p) = prev else { break };
+        if shown(&p) {
+            return true;
+        }
+        prev = p.prev_element_sibling();
+    }
+    let mut next = node.next_element_sibling();
+    for _ in 0..NEAR {
+        let Some(n) = next else { break };
+        if shown(&n) {
+            return true;
+        }
+        next = n.next_element_sibling();
+    }
+    false
+}
+
 fn is_heading(n: &NodeRef) -> bool {
     n.node_name()
         .is_some_and(|t| matches!(&*t, "h2" | "h3" | "h4" | "h5" | "h6"))
@@ -93,7 +119,7 @@ fn headed_by_related(node: &NodeRef) -> bool {
     if !is_heading(&first) {
         return false;
     }
-    let says = hints::hint(&first) == Hint::Boiler
+    let says = matches!(hints::hint(&first), Hint::Boiler | Hint::Overlay)
         || super::lines::is_section_label(&super::text::squash(&first.text()));
     says && !node
         .descendants_it()
@@ -106,16 +132,21 @@ fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
     }
     match hints::hint(node) {
         Hint::None => false,
-        Hint::Hidden => !holds_prose(node, prose, 0.3),
+        Hint::Hidden => !holds_prose(node, prose, 0.3) && !is_slide(node),
+        // A pop-up or login form may hold more prose than a short article;
+        // only a wrapper of (nearly) the whole page is kept.
+        Hint::Overlay => !holds_prose(node, prose, 0.8),
         Hint::Caption => {
             hints::text_len_capped(node, CAPTION_MAX_CHARS) <= CAPTION_MAX_CHARS
                 && count_tag(node, "p") <= 1
                 && !holds_prose(node, prose, 0.1)
         }
         Hint::Meta => {
-            hints::text_len_capped(node, META_MAX_CHARS) <= META_MAX_CHARS
+            let len = hints::text_len_capped(node, META_MAX_CHARS);
+            len <= META_MAX_CHARS
                 && count_tag(node, "p") <= 1
                 && !holds_prose(node, prose, 0.1)
+                && !starts_a_sentence(node, len)
         }
         Hint::Boiler => {
             if is_embedded_quote(node) {
@@ -139,6 +170,23 @@ fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
     }
 }
 
+/// True for an inline element that opens or sits inside a longer run of
+/// text (`<p><span class="dateline">KOBE –</span> A total of…</p>`): a
+/// dateline or a date within a sentence is part of the text.
+fn starts_a_sentence(node: &NodeRef, len: usize) -> bool {
+    let inline = node.node_name().is_some_and(|n| {
+        matches!(
+            &*n,
+            "span" | "a" | "em" | "strong" | "b" | "i" | "small" | "time"
+        )
+    });
+    inline
+        && node.parent().is_some_and(|p| {
+            let limit = 2 * len + 40;
+            p.node_name().is_some_and(|n| &*n == "p") && hints::text_len_capped(&p, limit) > limit
+        })
+}
+
 fn count_tag(node: &NodeRef, tag: &str) -> usize {
     node.descendants_it()
         .filter(|d| d.is_element() && d.node_name().is_some_and(|n| &*n == tag))
@@ -147,7 +195,24 @@ fn count_tag(node: &NodeRef, tag: &str) -> usize {
 
 /// Prunes boilerplate below `root` (never `root` itself).
 pub(crate) fn prune_below(root: &NodeRef) {
+    prune_unseen(root);
     let prose = Prose::measure(root);
+    walk_removing(root, |n| should_remove(n, &prose));
+}
+
+/// Removes the layers a reader does not see (hidden elements, dialogs,
+/// login forms). They go first, so that the prose shares the other layers
+/// are judged by are shares of what a reader sees.
+fn prune_unseen(root: &NodeRef) {
+    let prose = Prose::measure(root);
+    walk_removing(root, |n| {
+        matches!(hints::hint(n), Hint::Hidden | Hint::Overlay) && should_remove(n, &prose)
+    });
+}
+
+/// Depth-first over the elements below `root`, removing those `remove`
+/// accepts (and not descending into them).
+fn walk_removing(root: &NodeRef, remove: impl Fn(&NodeRef) -> bool) {
     let mut stack: Vec<NodeRef> = root.element_children();
     stack.reverse();
     let mut steps = 0usize;
@@ -156,7 +221,7 @@ pub(crate) fn prune_below(root: &NodeRef) {
         if steps > 200_000 {
             break;
         }
-        if should_remove(&node, &prose) {
+        if remove(&node) {
             node.remove_from_parent();
             continue;
         }

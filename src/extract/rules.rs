@@ -59,3 +59,21 @@ pub(crate) fn select_body(doc: &Document, rule: &SiteRule) -> Option<String> {
     }
     Some(out)
 }
+
+/// The outer HTML of the page's own article markup, for pages where no
+/// container can be scored: the first `[itemprop=articleBody]`, else
+/// `article`, else `main` or `[role=main]`, that holds some text.
+pub(crate) fn article_markup(doc: &Document) -> Option<String> {
+    ["[itemprop=articleBody]", "article", "main, [role=main]"]
+        .iter()
+        .find_map(|sel| {
+            doc.select(sel)
+                .nodes()
+                .iter()
+                .find(|n| n.normalized_char_count() >= MARKUP_MIN_CHARS)
+                .map(|n| n.html().to_string())
+        })
+}
+
+/// Text (characters) a markup container needs to be taken.
+const MARKUP_MIN_CHARS: usize = 100;
