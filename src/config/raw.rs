@@ -49,6 +49,7 @@ pub struct RawDaemon {
     pub allow_private_articles: Option<bool>,
     pub link_schemes: Option<Vec<Spanned<String>>>,
     pub shutdown_grace_secs: Option<Spanned<i64>>,
+    pub lease_secs: Option<Spanned<i64>>,
     pub metrics_listen: Option<Spanned<String>>,
     pub max_database_mb: Option<Spanned<i64>>,
     pub log_level: Option<Spanned<String>>,

@@ -1,0 +1,709 @@
+//! Items on PostgreSQL: a document's items, outputs, memberships, full text,
+//! retention. The same queries as SQLite's, in PostgreSQL's dialect.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::try_join_all;
+use tokio_postgres::types::ToSql;
+
+use super::{Postgres, Write, clean, clean_opt};
+use crate::model::{HtmlText, NewItem, StoreCounts, StoredItem};
+use crate::normalize::public_id;
+use crate::store::values::{self, prepared_or_legacy, sort_time, unix};
+use crate::store::{
+    BACKFILL_CHUNK, Extraction, FeedRef, PRUNE_CHUNK, Pending, Refresh, StoreError,
+};
+
+/// The columns `stored_item` reads, in order (items `i` joined with feeds `f`).
+const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
+    coalesce(i.article_html, i.content), CASE WHEN i.article_html IS NULL THEN i.content_text ELSE i.article_text END,
+    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen";
+
+impl values::Row for tokio_postgres::Row {
+    type Error = tokio_postgres::Error;
+    fn text(&self, i: usize) -> Result<Option<String>, tokio_postgres::Error> {
+        self.try_get(i)
+    }
+    fn int(&self, i: usize) -> Result<Option<i64>, tokio_postgres::Error> {
+        self.try_get(i)
+    }
+}
+
+fn items_of_rows(rows: Vec<tokio_postgres::Row>, at: usize) -> Result<Vec<StoredItem>, StoreError> {
+    rows.iter()
+        .map(|r| values::stored_item(r, at).map_err(StoreError::from))
+        .collect()
+}
+
+type Param<'a> = &'a (dyn ToSql + Sync);
+
+impl Postgres {
+    /// Records which feeds each output draws on (replacing what was there).
+    pub fn set_output_feeds(&self, outputs: &[(String, Arc<[String]>)]) -> Result<(), StoreError> {
+        let outputs: Vec<(String, Vec<String>)> = outputs
+            .iter()
+            .map(|(o, urls)| {
+                (
+                    clean(o).into_owned(),
+                    urls.iter().map(|u| clean(u).into_owned()).collect(),
+                )
+            })
+            .collect();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let tx = conn.client().transaction().await?;
+            // Daemons starting at once write the same rows: one at a time.
+            tx.execute("LOCK TABLE output_feeds IN EXCLUSIVE MODE", &[]).await?;
+            tx.execute("DELETE FROM output_feeds", &[]).await?;
+            for (output, urls) in &outputs {
+                tx.execute(
+                    "INSERT INTO output_feeds (output, feed_id) SELECT $1, id FROM feeds WHERE url = ANY($2)
+                     ON CONFLICT DO NOTHING",
+                    &[output, urls],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            inner.counters.touch();
+            Ok(())
+        })
+    }
+
+    /// The newest `limit` items of an output.
+    pub fn output_items(
+        &self,
+        output: &str,
+        filtered: bool,
+        _feeds: usize,
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        let output = output.to_string();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let sql = if filtered {
+                "SELECT i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
+                    coalesce(i.article_html, i.content), CASE WHEN i.article_html IS NULL THEN i.content_text ELSE i.article_text END,
+                    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen
+                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE i.feed_id IN (SELECT feed_id FROM output_feeds WHERE output = $1)
+                   AND EXISTS (SELECT 1 FROM memberships m WHERE m.output = $1 AND m.item_id = i.id)
+                 ORDER BY i.sort_time DESC, i.id DESC LIMIT $2"
+            } else {
+                "SELECT i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
+                    coalesce(i.article_html, i.content), CASE WHEN i.article_html IS NULL THEN i.content_text ELSE i.article_text END,
+                    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen
+                 FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE i.feed_id IN (SELECT feed_id FROM output_feeds WHERE output = $1)
+                 ORDER BY i.sort_time DESC, i.id DESC LIMIT $2"
+            };
+            let stmt = conn.statement(sql).await?;
+            let rows = conn.client().query(&stmt, &[&output, &(limit as i64)]).await?;
+            items_of_rows(rows, 0)
+        })
+    }
+
+    /// Items of a feed waiting for their article page, newest first.
+    pub fn pending_extractions(
+        &self,
+        feed_url: &str,
+        limit: usize,
+    ) -> Result<Vec<(i64, StoredItem)>, StoreError> {
+        let url = feed_url.to_string();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let rows = conn
+                .client()
+                .query(
+                    &format!(
+                        "SELECT i.id, {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                         WHERE f.url = $1 AND i.extraction = 'pending' AND i.link IS NOT NULL
+                         ORDER BY i.sort_time DESC LIMIT $2"
+                    ),
+                    &[&url, &(limit as i64)],
+                )
+                .await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, values::stored_item(r, 1)?)))
+                .collect()
+        })
+    }
+
+    /// Records the outcome of an item's extraction and its memberships.
+    pub fn record_extraction(&self, feed: &FeedRef, e: Extraction) -> Pending<()> {
+        let now = Utc::now();
+        self.feed_write(feed, now, move |mut w| async move {
+            let outcome = async {
+                let article = e.article.as_ref();
+                w.client()
+                    .execute(
+                        "UPDATE items SET article_html = coalesce($2, article_html), article_text = coalesce($3, article_text),
+                             extraction = $4, extracted_link = $5,
+                             modified = CASE WHEN $2::TEXT IS NULL THEN modified ELSE $6 END
+                         WHERE id = $1",
+                        &[
+                            &e.item_id,
+                            &article.map(|a| clean(&a.html)),
+                            &article.map(|a| clean(&a.text)),
+                            &clean(&e.outcome),
+                            &clean(&e.link),
+                            &unix(now),
+                        ],
+                    )
+                    .await?;
+                set_memberships(&mut w, e.item_id, &e.filters, &e.matched).await?;
+                w.bumped.push(w.url.clone());
+                Ok(())
+            }
+            .await;
+            (w, outcome)
+        })
+    }
+
+    /// What happened to an item's extraction.
+    pub fn extraction_of(&self, uid: &str) -> Result<Option<String>, StoreError> {
+        let uid = uid.to_string();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            Ok(conn
+                .client()
+                .query_opt("SELECT extraction FROM items WHERE uid = $1", &[&uid])
+                .await?
+                .map(|r| r.get(0)))
+        })
+    }
+
+    /// An item by public id, link or canonical link.
+    pub fn find_item(&self, query: &str) -> Result<Option<StoredItem>, StoreError> {
+        let uid = query.trim().trim_start_matches("urn:tidings:").to_string();
+        let link = clean(query.trim()).into_owned();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let row = conn
+                .client()
+                .query_opt(
+                    &format!(
+                        "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                         WHERE i.uid = $1 OR i.link = $2 OR i.canonical_link = $2
+                         ORDER BY i.sort_time DESC LIMIT 1"
+                    ),
+                    &[&uid, &link],
+                )
+                .await?;
+            row.map(|r| values::stored_item(&r, 0).map_err(StoreError::from))
+                .transpose()
+        })
+    }
+
+    /// The newest `limit` items of the given feeds.
+    pub fn items_of(
+        &self,
+        feed_urls: &[String],
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        self.newest_items_of(feed_urls, limit)
+    }
+
+    /// The newest `limit` items of the feeds at `feed_urls`, newest first.
+    pub fn newest_items_of(
+        &self,
+        feed_urls: &[String],
+        limit: usize,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        if feed_urls.is_empty() {
+            return Ok(Vec::new());
+        }
+        let urls = feed_urls.to_vec();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let rows = conn
+                .client()
+                .query(
+                    &format!(
+                        "SELECT {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                         WHERE f.url = ANY($1) ORDER BY i.sort_time DESC, i.id DESC LIMIT $2"
+                    ),
+                    &[&urls, &(limit as i64)],
+                )
+                .await?;
+            items_of_rows(rows, 0)
+        })
+    }
+
+    /// Deletes up to [`PRUNE_CHUNK`] of `feed`'s items beyond its retention
+    /// limits, leaving tombstones.
+    pub fn prune(
+        &self,
+        feed: &FeedRef,
+        keep_items: Option<u32>,
+        keep_days: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Pending<usize> {
+        let cutoff = keep_days
+            .map(|d| unix(now) - i64::from(d) * 86_400)
+            .unwrap_or(i64::MIN);
+        let keep = keep_items.map(i64::from).unwrap_or(i64::MAX);
+        self.feed_write(feed, now, move |mut w| async move {
+            let outcome = async {
+                let id = w.feed_id;
+                let rows = w
+                    .client()
+                    .query(
+                        "SELECT id FROM (
+                             SELECT id, sort_time, row_number() OVER (ORDER BY sort_time DESC, id DESC) AS rank
+                             FROM items WHERE feed_id = $1) ranked
+                         WHERE rank > $2 OR sort_time < $3 LIMIT $4",
+                        &[&id, &keep, &cutoff, &(PRUNE_CHUNK as i64)],
+                    )
+                    .await?;
+                let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+                if !ids.is_empty() {
+                    w.client()
+                        .execute(
+                            "INSERT INTO tombstones (feed_id, key, pruned)
+                             SELECT feed_id, key, $2 FROM items WHERE id = ANY($1)
+                             ON CONFLICT (feed_id, key) DO UPDATE SET pruned = excluded.pruned",
+                            &[&ids, &unix(now)],
+                        )
+                        .await?;
+                    w.client()
+                        .execute("DELETE FROM items WHERE id = ANY($1)", &[&ids])
+                        .await?;
+                    w.bumped.push(w.url.clone());
+                }
+                w.client()
+                    .execute(
+                        "DELETE FROM tombstones WHERE feed_id = $1 AND pruned < $2",
+                        &[&id, &(unix(now) - 365 * 86_400)],
+                    )
+                    .await?;
+                Ok(ids.len())
+            }
+            .await;
+            (w, outcome)
+        })
+    }
+
+    /// Prepares up to [`BACKFILL_CHUNK`] rows stored before bodies were
+    /// prepared at ingest (rows copied from an older SQLite database).
+    pub fn backfill_text(&self, after: i64) -> Result<Option<(i64, usize)>, StoreError> {
+        type Legacy = (i64, Option<String>, Option<String>, Option<String>);
+        let rows: Vec<Legacy> = self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let rows = conn
+                .client()
+                .query(
+                    "SELECT id, link, CASE WHEN summary_text IS NULL THEN summary END,
+                            CASE WHEN content_text IS NULL THEN content END
+                     FROM items
+                     WHERE id > $1 AND ((summary IS NOT NULL AND summary_text IS NULL)
+                                        OR (content IS NOT NULL AND content_text IS NULL))
+                     ORDER BY id LIMIT $2",
+                    &[&after, &(BACKFILL_CHUNK as i64)],
+                )
+                .await?;
+            Ok(rows
+                .iter()
+                .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+                .collect())
+        })?;
+        let Some(last) = rows.last().map(|r| r.0) else {
+            return Ok(None);
+        };
+        let prepared: Vec<(i64, Option<HtmlText>, Option<HtmlText>)> = rows
+            .into_iter()
+            .map(|(id, link, summary, content)| {
+                let link = link.as_deref();
+                (
+                    id,
+                    prepared_or_legacy(summary, None, link),
+                    prepared_or_legacy(content, None, link),
+                )
+            })
+            .collect();
+        let done = prepared.len();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let tx = conn.client().transaction().await?;
+            let update = tx
+                .prepare(
+                    "UPDATE items SET summary = coalesce($2, summary), summary_text = coalesce($3, summary_text),
+                         content = coalesce($4, content), content_text = coalesce($5, content_text)
+                     WHERE id = $1",
+                )
+                .await?;
+            for (id, summary, content) in &prepared {
+                tx.execute(
+                    &update,
+                    &[
+                        id,
+                        &summary.as_ref().map(|p| clean(&p.html)),
+                        &summary.as_ref().map(|p| clean(&p.text)),
+                        &content.as_ref().map(|p| clean(&p.html)),
+                        &content.as_ref().map(|p| clean(&p.text)),
+                    ],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })?;
+        Ok(Some((last, done)))
+    }
+
+    /// The fingerprint of the rules an output's memberships were computed with.
+    pub fn output_fingerprint(&self, output: &str) -> Result<Option<String>, StoreError> {
+        let output = output.to_string();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            Ok(conn
+                .client()
+                .query_opt(
+                    "SELECT fingerprint FROM output_state WHERE output = $1",
+                    &[&output],
+                )
+                .await?
+                .map(|r| r.get(0)))
+        })
+    }
+
+    /// Re-evaluates a filtered output over every stored item of its feeds and
+    /// replaces its memberships in one transaction.
+    pub fn reevaluate(
+        &self,
+        output: &str,
+        feed_urls: &[String],
+        fingerprint: &str,
+        matches: &dyn Fn(&StoredItem) -> bool,
+    ) -> Result<(usize, usize), StoreError> {
+        let mut matched: Vec<i64> = Vec::new();
+        let mut evaluated = 0;
+        let mut after = 0i64;
+        let urls = Arc::new(feed_urls.to_vec());
+        loop {
+            let urls = urls.clone();
+            let batch: Vec<(i64, StoredItem)> = self.run(move |inner| async move {
+                let mut conn = inner.conn().await?;
+                let rows = conn
+                    .client()
+                    .query(
+                        &format!(
+                            "SELECT i.id, {ITEM_COLUMNS} FROM items i JOIN feeds f ON f.id = i.feed_id
+                             WHERE i.id > $1 AND f.url = ANY($2) ORDER BY i.id LIMIT 2000"
+                        ),
+                        &[&after, &*urls],
+                    )
+                    .await?;
+                rows.iter()
+                    .map(|r| Ok((r.try_get(0)?, values::stored_item(r, 1)?)))
+                    .collect()
+            })?;
+            let Some((last, _)) = batch.last() else { break };
+            after = *last;
+            for (id, item) in &batch {
+                evaluated += 1;
+                if matches(item) {
+                    matched.push(*id);
+                }
+            }
+        }
+        let (output, fingerprint) = (clean(output).into_owned(), fingerprint.to_string());
+        let count = matched.len();
+        let key = format!("output:{output}");
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let tx = conn.client().transaction().await?;
+            tx.execute("DELETE FROM memberships WHERE output = $1", &[&output])
+                .await?;
+            tx.execute(
+                "INSERT INTO memberships (output, item_id)
+                 SELECT $1, id FROM items WHERE id = ANY($2) ON CONFLICT DO NOTHING",
+                &[&output, &matched],
+            )
+            .await?;
+            tx.execute(
+                "INSERT INTO output_state (output, fingerprint, evaluated) VALUES ($1, $2, $3)
+                 ON CONFLICT (output) DO UPDATE SET fingerprint = excluded.fingerprint, evaluated = excluded.evaluated",
+                &[&output, &fingerprint, &unix(Utc::now())],
+            )
+            .await?;
+            let payload = format!("{}\n{key}", inner.me);
+            tx.execute("SELECT pg_notify($1, $2)", &[&super::CHANNEL, &payload])
+                .await?;
+            tx.commit().await?;
+            inner.counters.bump(&key);
+            Ok(())
+        })?;
+        Ok((evaluated, count))
+    }
+
+    /// Whether an item (by public id) is stored as a member of `output`.
+    pub fn is_member(&self, output: &str, uid: &str) -> Result<bool, StoreError> {
+        let (output, uid) = (output.to_string(), uid.to_string());
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let row = conn
+                .client()
+                .query_one(
+                    "SELECT count(*) FROM memberships m JOIN items i ON i.id = m.item_id
+                     WHERE m.output = $1 AND i.uid = $2",
+                    &[&output, &uid],
+                )
+                .await?;
+            Ok(row.get::<_, i64>(0) > 0)
+        })
+    }
+}
+
+/// Inserts a document's new items and updates its changed ones; unchanged
+/// ones (the usual case) cost nothing beyond one lookup of every key. Item
+/// writes are upserts, so a write that lands twice stores each item once.
+pub(super) async fn upsert_items(
+    w: &mut Write,
+    refresh: &Refresh,
+    now: i64,
+) -> Result<StoreCounts, StoreError> {
+    let mut counts = StoreCounts::default();
+    if refresh.items.is_empty() {
+        return Ok(counts);
+    }
+    let feed_id = w.feed_id;
+    let keys: Vec<String> = refresh
+        .items
+        .iter()
+        .map(|i| clean(&i.key).into_owned())
+        .collect();
+    let [tombstoned, existing, insert, update, shown] = w
+        .conn
+        .statements([
+            "SELECT key FROM tombstones WHERE feed_id = $1 AND key = ANY($2)",
+            "SELECT key, id, content_hash, first_seen FROM items WHERE feed_id = $1 AND key = ANY($2)",
+            "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, summary_text, content,
+                 content_text, author, authors, categories, published, updated, first_seen, modified,
+                 sort_time, content_hash, canonical_link, enclosures, extraction)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16,
+                 $17, $18, $19, $20, $21)
+             ON CONFLICT (feed_id, key) DO NOTHING
+             RETURNING id",
+            "UPDATE items SET guid = $2, link = $3, title = $4, summary = $5,
+                 summary_text = $6, content = $7, content_text = $8,
+                 author = $9, authors = $10, categories = $11,
+                 published = $12, updated = $13, modified = $14,
+                 sort_time = $15, content_hash = $16,
+                 canonical_link = $17, enclosures = $18,
+                 extraction = CASE WHEN $19 AND $3::TEXT IS NOT NULL
+                                       AND (extracted_link IS NULL OR extracted_link <> $3)
+                                   THEN 'pending' ELSE extraction END
+             WHERE id = $1",
+            "SELECT title, link, summary, summary_text, content, content_text, author, categories, modified
+             FROM items WHERE id = $1",
+        ])
+        .await?;
+    let client: &tokio_postgres::Client = w.conn.client();
+    let (gone, found) = futures_util::future::try_join(
+        client.query(&tombstoned, &[&feed_id, &keys]),
+        client.query(&existing, &[&feed_id, &keys]),
+    )
+    .await?;
+    let gone: std::collections::HashSet<String> = gone.iter().map(|r| r.get(0)).collect();
+    let found: HashMap<String, (i64, String, i64)> = found
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
+        .collect();
+    let mut new_items = Vec::new();
+    let mut changed = Vec::new();
+    for (index, item) in refresh.items.iter().enumerate() {
+        let key = &keys[index];
+        if gone.contains(key) {
+            // Pruned by retention while the source still lists it: stays pruned.
+            counts.unchanged += 1;
+            continue;
+        }
+        match found.get(key) {
+            None => new_items.push(index),
+            Some((_, hash, _)) if *hash == item.content_hash => counts.unchanged += 1,
+            Some((id, _, first_seen)) => changed.push((index, *id, *first_seen)),
+        }
+    }
+    // New items: one pipelined round of inserts.
+    let inserted = try_join_all(new_items.iter().map(|&index| {
+        let item = &refresh.items[index];
+        let columns = Columns::of(item, now, sort_time(item.published, now));
+        let uid = public_id(w.url.as_str(), &item.key);
+        let extraction = if refresh.full_text && item.link.is_some() {
+            "pending"
+        } else {
+            "off"
+        };
+        let insert = &insert;
+        let key = &keys[index];
+        async move {
+            let c = &columns;
+            let params: [Param; 21] = [
+                &feed_id,
+                key,
+                &uid,
+                &c.guid,
+                &c.link,
+                &c.title,
+                &c.summary[0],
+                &c.summary[1],
+                &c.content[0],
+                &c.content[1],
+                &c.author,
+                &c.authors,
+                &c.categories,
+                &c.published,
+                &c.updated,
+                &c.modified,
+                &c.sort_time,
+                &c.content_hash,
+                &c.canonical_link,
+                &c.enclosures,
+                &extraction,
+            ];
+            client
+                .query_opt(insert, &params)
+                .await
+                .map(|r| (index, r.map(|r| r.get::<_, i64>(0))))
+        }
+    }))
+    .await?;
+    let mut member_writes = Vec::new();
+    for (index, id) in inserted {
+        match id {
+            Some(id) => {
+                counts.new += 1;
+                member_writes.push((id, index));
+            }
+            // Stored meanwhile by a write that landed twice: already there.
+            None => counts.unchanged += 1,
+        }
+    }
+    // Changed items: is the change one a reader sees (then `modified` moves)?
+    for (index, id, first_seen) in changed {
+        let item = &refresh.items[index];
+        let r = client.query_one(&shown, &[&id]).await?;
+        let link: Option<String> = r.get(1);
+        let text_of = |html: usize| {
+            prepared_or_legacy(r.get(html), r.get(html + 1), link.as_deref()).map(|p| p.text)
+        };
+        let categories: String = r.get(7);
+        let same = r.get::<_, String>(0) == clean(&item.title)
+            && link.as_deref() == clean_opt(&item.link).as_deref()
+            && text_of(2) == item.summary.as_ref().map(|p| clean(&p.text).into_owned())
+            && text_of(4) == item.content.as_ref().map(|p| clean(&p.text).into_owned())
+            && r.get::<_, Option<String>>(6).as_deref() == clean_opt(&item.author).as_deref()
+            && serde_json::from_str::<Vec<String>>(&categories).unwrap_or_default()
+                == item.categories;
+        let modified = if same { r.get::<_, i64>(8) } else { now };
+        let c = Columns::of(item, modified, sort_time(item.published, first_seen));
+        let params: [Param; 19] = [
+            &id,
+            &c.guid,
+            &c.link,
+            &c.title,
+            &c.summary[0],
+            &c.summary[1],
+            &c.content[0],
+            &c.content[1],
+            &c.author,
+            &c.authors,
+            &c.categories,
+            &c.published,
+            &c.updated,
+            &c.modified,
+            &c.sort_time,
+            &c.content_hash,
+            &c.canonical_link,
+            &c.enclosures,
+            &refresh.full_text,
+        ];
+        client.execute(&update, &params).await?;
+        counts.updated += 1;
+        member_writes.push((id, index));
+    }
+    if !refresh.filters.is_empty() {
+        for (id, index) in member_writes {
+            let matched = refresh.matches.get(index).map(Vec::as_slice).unwrap_or(&[]);
+            set_memberships(w, id, &refresh.filters, matched).await?;
+        }
+    }
+    Ok(counts)
+}
+
+/// The item columns an insert and an update both write, cleaned for PostgreSQL.
+struct Columns<'a> {
+    guid: Option<std::borrow::Cow<'a, str>>,
+    link: Option<std::borrow::Cow<'a, str>>,
+    title: std::borrow::Cow<'a, str>,
+    summary: [Option<std::borrow::Cow<'a, str>>; 2],
+    content: [Option<std::borrow::Cow<'a, str>>; 2],
+    author: Option<std::borrow::Cow<'a, str>>,
+    authors: String,
+    categories: String,
+    published: Option<i64>,
+    updated: Option<i64>,
+    modified: i64,
+    sort_time: i64,
+    content_hash: std::borrow::Cow<'a, str>,
+    canonical_link: Option<std::borrow::Cow<'a, str>>,
+    enclosures: String,
+}
+
+impl<'a> Columns<'a> {
+    fn of(item: &'a NewItem, modified: i64, sort_time: i64) -> Columns<'a> {
+        let parts = |b: &'a Option<HtmlText>| {
+            [
+                b.as_ref().map(|p| clean(&p.html)),
+                b.as_ref().map(|p| clean(&p.text)),
+            ]
+        };
+        let json = |s: String| clean(&s).into_owned();
+        Columns {
+            guid: clean_opt(&item.guid),
+            link: clean_opt(&item.link),
+            title: clean(&item.title),
+            summary: parts(&item.summary),
+            content: parts(&item.content),
+            author: clean_opt(&item.author),
+            authors: json(serde_json::to_string(&item.authors).unwrap_or_else(|_| "[]".into())),
+            categories: json(
+                serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into()),
+            ),
+            published: item.published.map(unix),
+            updated: item.updated.map(unix),
+            modified,
+            sort_time,
+            content_hash: clean(&item.content_hash),
+            canonical_link: clean_opt(&item.canonical_link),
+            enclosures: json(
+                serde_json::to_string(&item.enclosures).unwrap_or_else(|_| "[]".into()),
+            ),
+        }
+    }
+}
+
+/// Writes an item's membership of each filtered output in `filters`.
+async fn set_memberships(
+    w: &mut Write,
+    item_id: i64,
+    filters: &[String],
+    matched: &[usize],
+) -> Result<(), StoreError> {
+    let [join, forget] = w
+        .conn
+        .statements([
+            "INSERT INTO memberships (output, item_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            "DELETE FROM memberships WHERE output = $1 AND item_id = $2",
+        ])
+        .await?;
+    let client: &tokio_postgres::Client = w.conn.client();
+    try_join_all(filters.iter().enumerate().map(|(i, output)| {
+        let stmt = if matched.contains(&i) { &join } else { &forget };
+        async move { client.execute(stmt, &[output, &item_id]).await }
+    }))
+    .await?;
+    Ok(())
+}
