@@ -443,6 +443,37 @@ impl Store {
         }
     }
 
+    /// Copies the SQLite database at `from` (its schema brought up to date
+    /// first) into this PostgreSQL database: feeds with their state, items,
+    /// tombstones, memberships, outputs' state. Rows keep their ids and are
+    /// upserted, so copying again duplicates nothing; a target that already
+    /// holds feeds is refused unless `force`. Returns the rows copied per table.
+    pub fn copy_from_sqlite(
+        &self,
+        from: &Path,
+        force: bool,
+    ) -> Result<Vec<(String, u64)>, StoreError> {
+        let Engine::Postgres(pg) = &self.engine else {
+            return Err(StoreError::Unsupported(
+                "the target of a migration must be a PostgreSQL database (postgres://...)".into(),
+            ));
+        };
+        if !from.is_file() {
+            return Err(StoreError::Unsupported(format!(
+                "{} is not an SQLite database file",
+                from.display()
+            )));
+        }
+        if !force && !pg.is_empty()? {
+            return Err(StoreError::Unsupported(format!(
+                "{} already holds feeds; pass --force to copy into it anyway (rows with the same ids are overwritten, nothing is duplicated)",
+                pg.url()
+            )));
+        }
+        drop(sqlite::Sqlite::open(from, Counters::new())?);
+        pg.import_sqlite(from)
+    }
+
     /// Rows in each of [`TABLES`] (for `tidings migrate`).
     pub fn table_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
         engine!(self.table_counts())

@@ -22,6 +22,7 @@
 //! - `schema`: the embedded migrations.
 
 mod feeds;
+mod import;
 mod items;
 mod schema;
 
