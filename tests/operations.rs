@@ -326,7 +326,7 @@ async fn a_full_database_pauses_polling_keeps_serving_and_recovers() {
 
     // Space returns (the cap is raised and the config reloaded): polling resumes
     // by itself within the storage retry interval.
-    std::fs::write(&t.path, text(64)).unwrap();
+    std::fs::write(&t.path, t.text(&text(64))).unwrap();
     daemon.signal("HUP");
     let mut recovered = false;
     for _ in 0..3 {

@@ -225,6 +225,19 @@ pub fn shared(rel: &str) -> Vec<u8> {
 pub struct TempConfig {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
+    /// The PostgreSQL database standing in for `t.db`, when there is one.
+    pub database: Option<String>,
+}
+
+impl TempConfig {
+    /// Another config text for the same database: `database = "t.db"` names
+    /// the PostgreSQL database this config got, when it got one.
+    pub fn text(&self, text: &str) -> String {
+        match &self.database {
+            Some(url) => text.replacen("database = \"t.db\"", &format!("database = \"{url}\""), 1),
+            None => text.to_string(),
+        }
+    }
 }
 
 /// Writes `text` as a config. When the suite runs on PostgreSQL
@@ -232,16 +245,17 @@ pub struct TempConfig {
 pub fn write_config(text: &str) -> TempConfig {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tidings.toml");
-    let text = match postgres_admin() {
-        Some(_) if text.contains("database = \"t.db\"") => text.replacen(
-            "database = \"t.db\"",
-            &format!("database = \"{}\"", fresh_database()),
-            1,
-        ),
-        _ => text.to_string(),
+    let database = match postgres_admin() {
+        Some(_) if text.contains("database = \"t.db\"") => Some(fresh_database()),
+        _ => None,
     };
-    std::fs::write(&path, text).unwrap();
-    TempConfig { dir, path }
+    let t = TempConfig {
+        dir,
+        path,
+        database,
+    };
+    std::fs::write(&t.path, t.text(text)).unwrap();
+    t
 }
 
 /// The PostgreSQL server the suite runs against (`TIDINGS_TEST_POSTGRES`, an

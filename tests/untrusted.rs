@@ -99,7 +99,7 @@ async fn unclosed_tags_before_non_ascii_text_cannot_stop_the_daemon() {
         .unwrap();
     assert_eq!(changed, 1, "{}", String::from_utf8_lossy(&out.stdout));
     drop(db);
-    std::fs::write(&t.path, config("Seoul or x")).unwrap();
+    std::fs::write(&t.path, t.text(&config("Seoul or x"))).unwrap();
 
     let daemon = Daemon::start(&t.path);
     assert!(
