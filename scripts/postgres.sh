@@ -6,6 +6,8 @@
 #   scripts/postgres.sh stop DIR    stops it and removes DIR
 # Needs Debian's postgresql package. initdb refuses to run as root, so as root the
 # server runs as the postgres user. fsync is off: the data is thrown away.
+# PG_DURABLE=1 keeps fsync on (synchronous_commit stays off, like SQLite's WAL
+# with synchronous=NORMAL: a crash may lose the last commits, never corrupts).
 set -euo pipefail
 cmd=${1:?usage: scripts/postgres.sh start|stop DIR}
 dir=${2:?usage: scripts/postgres.sh start|stop DIR}
@@ -21,9 +23,9 @@ case "$cmd" in
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     as_pg "$bin/initdb" -D "$dir/data" --auth=trust -U tidings -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
-      start >/dev/null
+    opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c synchronous_commit=off -c max_connections=400"
+    [ -n "${PG_DURABLE:-}" ] || opts="$opts -c fsync=off -c full_page_writes=off"
+    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 -o "$opts" start >/dev/null
     echo "$port" > "$dir/port"
     echo "postgres://tidings@127.0.0.1:$port/postgres?sslmode=disable"
     ;;
