@@ -655,6 +655,18 @@ pub(super) struct Write {
     /// Change counters to bump once the write commits (here, and in the
     /// other daemons through a notification sent inside the transaction).
     pub bumped: Vec<String>,
+    /// Committed or rolled back: the connection may go back to the pool.
+    ended: bool,
+}
+
+impl Drop for Write {
+    fn drop(&mut self) {
+        if !self.ended {
+            // Dropped inside its transaction (a panic in the body): the
+            // connection is closed rather than reused half-way through.
+            self.conn.pooled = None;
+        }
+    }
 }
 
 impl Write {
@@ -685,6 +697,7 @@ impl Write {
             url,
             feed_id: 0,
             bumped: Vec::new(),
+            ended: false,
         };
         let found = write
             .conn
@@ -767,6 +780,7 @@ impl Write {
             self.rollback().await;
             return Err(e);
         }
+        self.ended = true;
         for key in bumped {
             self.inner.counters.bump(&key);
         }
@@ -778,5 +792,6 @@ impl Write {
         if self.conn.client().batch_execute("ROLLBACK").await.is_err() {
             self.conn.pooled = None;
         }
+        self.ended = true;
     }
 }
