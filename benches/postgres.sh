@@ -86,7 +86,7 @@ ADMIN=$(PG_DURABLE=1 scripts/postgres.sh start "$WORK/pg")
 PSQL=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)/psql
 db_url() { echo "${ADMIN%/postgres*}/$1?sslmode=disable"; }
 createdb() { "$PSQL" -q "$ADMIN" -c "CREATE DATABASE $1"; db_url "$1"; }
-pg_items() { "$PSQL" -tA "$(db_url "$1")" -c "SELECT count(*) FROM items"; }
+pg_items() { "$PSQL" -tA "$(db_url "$1")" -c "SELECT count(*) FROM items" 2>/dev/null || echo 0; }
 pg_cpu() { python3 benches/postgres/pgcpu.py "$WORK/pg/data"; }
 
 conf() { # DIR DATABASE [LISTEN] [EXTRA]

@@ -18,7 +18,7 @@ use crate::extract::{self, SiteRule};
 use crate::fetch::PageFetcher;
 use crate::membership::{self, Filters};
 use crate::metrics::Metrics;
-use crate::model::{Elsewhere, FetchKind, HtmlText, RefreshReport, RefreshResult};
+use crate::model::{Elsewhere, FeedState, FetchKind, HtmlText, RefreshReport, RefreshResult};
 use crate::store::{self, Claim, FeedRef, Refresh, Store};
 use crate::{normalize, parse};
 
@@ -90,9 +90,9 @@ pub async fn refresh(ctx: &Context, feed: &Arc<FeedConfig>) -> RefreshReport {
     let span = info_span!("refresh", feed = %feed.name, url = %feed.url);
     async {
         let started = Instant::now();
-        let claimed = match claim(ctx, feed).await {
-            Ok(None) => true,
-            Ok(Some(elsewhere)) => {
+        let (claimed, state) = match claim(ctx, feed).await {
+            Ok(Ok(state)) => (state.is_some(), state),
+            Ok(Err(elsewhere)) => {
                 tracing::debug!(reason = %elsewhere, "not polled here");
                 return RefreshReport {
                     url: feed.url.to_string(),
@@ -119,7 +119,7 @@ pub async fn refresh(ctx: &Context, feed: &Arc<FeedConfig>) -> RefreshReport {
                 };
             }
         };
-        let (result, not_before, consecutive_failures, storage_unavailable) = match run(ctx, feed).await {
+        let (result, not_before, consecutive_failures, storage_unavailable) = match run(ctx, feed, state).await {
             Ok((result, not_before)) => (result, not_before, 0, false),
             Err(failure) if failure.lease_lost => {
                 warn!("the lease ran out mid-poll and another daemon claimed the feed: this poll's results are dropped");
@@ -172,18 +172,22 @@ pub async fn refresh(ctx: &Context, feed: &Arc<FeedConfig>) -> RefreshReport {
     .await
 }
 
-/// Claims the feed when the database is shared by several daemons (PostgreSQL):
-/// `None` when this daemon polls it now, else why not. One daemon on SQLite
-/// needs no claim (and pays nothing for it).
-async fn claim(ctx: &Context, feed: &FeedConfig) -> Result<Option<Elsewhere>, Failure> {
+/// Claims the feed when the database is shared by several daemons
+/// (PostgreSQL): `Ok(Some(state))` when this daemon polls it now (the state
+/// read with the claim), `Err` with why not. One daemon on SQLite needs no
+/// claim and pays nothing for it: `Ok(None)`.
+async fn claim(
+    ctx: &Context,
+    feed: &FeedConfig,
+) -> Result<Result<Option<FeedState>, Elsewhere>, Failure> {
     if !ctx.store.is_shared() {
-        return Ok(None);
+        return Ok(Ok(None));
     }
     let (store, url) = (ctx.store.clone(), feed.url.to_string());
     match store::blocking(move || store.claim(&url)).await {
-        Ok(Claim::Granted) => Ok(None),
-        Ok(Claim::Busy { until }) => Ok(Some(Elsewhere::Busy { until })),
-        Ok(Claim::Moved(state)) => Ok(Some(Elsewhere::Polled(state))),
+        Ok(Claim::Granted(state)) => Ok(Ok(Some(*state))),
+        Ok(Claim::Busy { until }) => Ok(Err(Elsewhere::Busy { until })),
+        Ok(Claim::Moved(state)) => Ok(Err(Elsewhere::Polled(state))),
         Err(e) => Err(Failure::store(None, e)),
     }
 }
@@ -276,17 +280,22 @@ impl Failure {
     }
 }
 
+/// The refresh itself; `claimed` is the poll state read with the claim.
 async fn run(
     ctx: &Context,
     feed: &Arc<FeedConfig>,
+    claimed: Option<FeedState>,
 ) -> Result<(RefreshResult, Option<DateTime<Utc>>), Failure> {
     let feed_ref = feed_ref(feed);
     let store = ctx.store.clone();
-    let state = {
-        let url = feed.url.to_string();
-        store::blocking(move || store.poll_state(&url))
-            .await
-            .map_err(|e| Failure::store(None, e))?
+    let state = match claimed {
+        Some(state) => state,
+        None => {
+            let url = feed.url.to_string();
+            store::blocking(move || store.poll_state(&url))
+                .await
+                .map_err(|e| Failure::store(None, e))?
+        }
     };
     // After a permanent redirect, the stored address is polled.
     let poll_url = state

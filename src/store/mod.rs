@@ -154,8 +154,9 @@ pub const TABLES: [&str; 6] = [
 /// The answer to [`Store::claim`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Claim {
-    /// This daemon polls the feed now; its writes carry the claim.
-    Granted,
+    /// This daemon polls the feed now; its writes carry the claim. The
+    /// feed's poll state, read with the claim.
+    Granted(Box<FeedState>),
     /// Another daemon holds a live lease on it, until about then.
     Busy {
         /// When the lease runs out (this machine's clock).
@@ -426,7 +427,7 @@ impl Store {
     /// this one read its state.
     pub fn claim(&self, url: &str) -> Result<Claim, StoreError> {
         match &self.engine {
-            Engine::Sqlite(_) => Ok(Claim::Granted),
+            Engine::Sqlite(e) => Ok(Claim::Granted(Box::new(e.poll_state(url)?))),
             Engine::Postgres(e) => e.claim(url),
         }
     }

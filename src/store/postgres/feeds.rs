@@ -26,7 +26,7 @@ pub(super) const STATE_WITH_LEASE: &str =
     CASE WHEN lease_until > now() THEN extract(epoch FROM lease_until - now())::FLOAT8 END
     FROM feeds WHERE url = $1";
 
-fn state_row(r: &Row, counted: bool) -> Result<FeedState, StoreError> {
+pub(super) fn state_row(r: &Row, counted: bool) -> Result<FeedState, StoreError> {
     Ok(FeedState {
         validators: Validators {
             etag: r.try_get(0)?,
@@ -125,8 +125,9 @@ impl Postgres {
             let mut seen = inner.seen.lock().unwrap_or_else(|e| e.into_inner());
             for r in rows {
                 let url: String = r.try_get(11)?;
-                seen.insert(url.clone(), r.try_get(10)?);
-                out.insert(url, state_row(&r, false)?);
+                let state = state_row(&r, false)?;
+                seen.insert(url.clone(), (r.try_get(10)?, state.last_poll.map(unix)));
+                out.insert(url, state);
             }
             Ok(out)
         })

@@ -85,15 +85,19 @@ pub(super) struct Inner {
     pool: Mutex<Vec<Pooled>>,
     gate: Arc<Semaphore>,
     counters: Arc<Counters>,
-    /// The lease epoch this daemon last saw of each feed (its poll state):
-    /// a claim succeeds only if nobody claimed the feed since.
-    seen: Mutex<HashMap<String, i64>>,
+    /// What this daemon last saw of each feed's state, (lease epoch, last
+    /// poll): it scheduled the feed from that, so a claim succeeds only if
+    /// nobody claimed or polled the feed since.
+    seen: Mutex<HashMap<String, Seen>>,
     /// The epochs of the claims this daemon holds: its writes carry them.
     held: Mutex<HashMap<String, i64>>,
     /// This daemon, in `lease_owner` and notifications.
     me: String,
     lease_secs: AtomicU64,
 }
+
+/// A feed's (lease epoch, last poll in unix seconds) as a daemon saw it.
+pub(super) type Seen = (i64, Option<i64>);
 
 /// The engine's runtime, shut down without waiting when the last handle goes
 /// (dropping a runtime may not block on a runtime thread).
@@ -246,11 +250,11 @@ impl Inner {
             .copied()
     }
 
-    fn see(&self, url: &str, epoch: i64) {
+    fn see(&self, url: &str, seen: Seen) {
         self.seen
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(url.to_string(), epoch);
+            .insert(url.to_string(), seen);
     }
 }
 
@@ -390,7 +394,9 @@ impl Postgres {
     }
 
     /// Claims `url` for a poll: granted when no other daemon holds a live
-    /// lease on it and nobody claimed it since this daemon last saw its state.
+    /// lease on it and nobody claimed or polled it since this daemon last saw
+    /// its state (its epoch and last poll): the due time was computed from
+    /// that state, and another daemon's poll of it covers it.
     pub fn claim(&self, url: &str) -> Result<Claim, StoreError> {
         let url = url.to_string();
         self.run(move |inner| async move {
@@ -405,41 +411,57 @@ impl Postgres {
                 .statement(
                     "WITH due AS MATERIALIZED (
                          SELECT id FROM feeds
-                          WHERE url = $1 AND ($2::BIGINT IS NULL OR lease_epoch = $2)
+                          WHERE url = $1
+                            AND ($5::BOOLEAN OR (lease_epoch = $2 AND last_poll IS NOT DISTINCT FROM $6))
                             AND (lease_until IS NULL OR lease_until < now())
                           FOR UPDATE SKIP LOCKED)
                      UPDATE feeds f SET lease_epoch = f.lease_epoch + 1, lease_owner = $3,
                             lease_until = now() + make_interval(secs => $4)
                        FROM due WHERE f.id = due.id
-                     RETURNING f.lease_epoch",
+                     RETURNING f.etag, f.last_modified, f.last_poll, f.last_status, f.last_error,
+                         f.consecutive_failures, f.last_new_item, f.current_url, f.not_before,
+                         f.gone, f.lease_epoch",
                 )
                 .await?;
             let granted = conn
                 .client()
-                .query_opt(&claim, &[&url, &seen, &inner.me, &inner.lease_secs()])
+                .query_opt(
+                    &claim,
+                    &[
+                        &url,
+                        &seen.map_or(0, |s| s.0),
+                        &inner.me,
+                        &inner.lease_secs(),
+                        &seen.is_none(),
+                        &seen.and_then(|s| s.1),
+                    ],
+                )
                 .await?;
             if let Some(row) = granted {
-                let epoch: i64 = row.get(0);
-                inner.see(&url, epoch);
+                let epoch: i64 = row.try_get(10)?;
+                let state = feeds::state_row(&row, false)?;
+                let last_poll = seen.and_then(|s| s.1);
+                inner.see(&url, (epoch, last_poll));
                 inner
                     .held
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(url, epoch);
-                return Ok(Claim::Granted);
+                return Ok(Claim::Granted(Box::new(state)));
             }
             let read = conn.statement(feeds::STATE_WITH_LEASE).await?;
             let Some(row) = conn.client().query_opt(&read, &[&url]).await? else {
                 // Not registered (yet): nothing to contend for.
-                return Ok(Claim::Granted);
+                return Ok(Claim::Granted(Box::default()));
             };
             let (state, epoch, remaining) = feeds::state_with_lease(&row)?;
+            let now_seen = (epoch, state.last_poll.map(super::values::unix));
             match remaining {
                 Some(secs) => Ok(Claim::Busy {
                     until: Utc::now() + chrono::Duration::milliseconds((secs * 1000.0) as i64),
                 }),
-                None if Some(epoch) != seen => {
-                    inner.see(&url, epoch);
+                None if seen.is_some_and(|s| s != now_seen) => {
+                    inner.see(&url, now_seen);
                     Ok(Claim::Moved(Box::new(state)))
                 }
                 // Free and unchanged, but locked by a claim in progress.
@@ -467,10 +489,15 @@ impl Postgres {
             let release = conn
                 .statement(
                     "UPDATE feeds SET lease_until = NULL, lease_owner = NULL
-                      WHERE url = $1 AND lease_epoch = $2",
+                      WHERE url = $1 AND lease_epoch = $2
+                      RETURNING last_poll",
                 )
                 .await?;
-            conn.client().execute(&release, &[&url, &epoch]).await?;
+            // This daemon's own poll is what it saw last: its next claim
+            // builds on it.
+            if let Some(row) = conn.client().query_opt(&release, &[&url, &epoch]).await? {
+                inner.see(&url, (epoch, row.get(0)));
+            }
             Ok(())
         })
     }
