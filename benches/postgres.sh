@@ -8,7 +8,7 @@
 # synchronous=NORMAL) on the same machine. Measured:
 #   1. `tidings once`, cold, on SQLite and on PostgreSQL: wall, CPU of tidings
 #      and of the PostgreSQL server, peak RSS, items; the ratio of the walls.
-#      Then again (all 304) on PostgreSQL, and the database's size per item.
+#      Then again (all 304) on both, and the PostgreSQL database's size per item.
 #   2. Two `tidings run` daemons on one fresh PostgreSQL database: every feed
 #      fetched exactly once (nginx's log), items stored once (= the SQLite
 #      count), both serving identical /feeds/all.xml.
@@ -130,6 +130,9 @@ conf "$WORK/sqlite" tidings.db
 reset_log; timed sqlite "$WORK/sqlite"
 read -r s_wall s_cpu s_rss < <(tv "$WORK/sqlite.time")
 S_ITEMS=$(sqlite3 "$WORK/sqlite/tidings.db" 'SELECT count(*) FROM items')
+log "SQLite: tidings once again (all 304)"
+timed sqlite-304 "$WORK/sqlite"
+read -r s3_wall s3_cpu s3_rss < <(tv "$WORK/sqlite-304.time")
 S_SIZE=$(stat -c %s "$WORK/sqlite/tidings.db")
 log "PostgreSQL: tidings once, cold"
 conf "$WORK/pg1" "$(createdb one)"
@@ -148,7 +151,7 @@ say "== $N feeds, one daemon, cold (tidings $(git -C "$ROOT" rev-parse --short H
 say "SQLite:     wall $s_wall s, tidings CPU $s_cpu s, peak RSS $s_rss MB, $S_ITEMS items, file $((S_SIZE / 1048576)) MB"
 say "PostgreSQL: wall $p_wall s, tidings CPU $p_cpu s, server CPU $(python3 -c "print(f'{$cpu1-$cpu0:.2f}')") s, peak RSS $p_rss MB, $P_ITEMS items, database $((P_SIZE / 1048576)) MB (items+memberships $((P_ITEMS_SIZE / 1048576)) MB)"
 say "PostgreSQL / SQLite wall: $(python3 -c "print(f'{$p_wall/$s_wall:.2f}x')")"
-say "PostgreSQL, all 304: wall $q_wall s, tidings CPU $q_cpu s, server CPU $(python3 -c "print(f'{$cpu2-$cpu1:.2f}')") s"
+say "all 304: SQLite wall $s3_wall s, tidings CPU $s3_cpu s; PostgreSQL wall $q_wall s, tidings CPU $q_cpu s, server CPU $(python3 -c "print(f'{$cpu2-$cpu1:.2f}')") s"
 say "per feed (cold): tidings CPU $(python3 -c "print(f'{$p_cpu/$N*1000:.2f}')") ms, server CPU $(python3 -c "print(f'{($cpu1-$cpu0)/$N*1000:.2f}')") ms; per 304 poll: tidings $(python3 -c "print(f'{$q_cpu/$N*1000:.2f}')") ms, server $(python3 -c "print(f'{($cpu2-$cpu1)/$N*1000:.2f}')") ms; bytes per stored item: $(python3 -c "print(round($P_ITEMS_SIZE/max($P_ITEMS,1)))")"
 [ "$P_ITEMS" = "$S_ITEMS" ] || say "MISMATCH: PostgreSQL stored $P_ITEMS items, SQLite $S_ITEMS"
 
