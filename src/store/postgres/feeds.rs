@@ -19,6 +19,15 @@ pub(super) const ENSURE_FEED: &str = "INSERT INTO feeds (url, name, created) VAL
 const STATE_COLUMNS: &str = "etag, last_modified, last_poll, last_status, last_error,
     consecutive_failures, last_new_item, current_url, not_before, gone, lease_epoch";
 
+/// Ends the writer's claim in a poll's last write (`$6`: its epoch, NULL
+/// without a claim): saves the release's own statement and commit.
+const RELEASE: &str = "lease_until = CASE WHEN $6::BIGINT IS NULL THEN lease_until END,
+    lease_owner = CASE WHEN $6::BIGINT IS NULL THEN lease_owner END";
+
+/// [`RELEASE`] with the epoch in `$5`.
+const RELEASE_AT_5: &str = "lease_until = CASE WHEN $5::BIGINT IS NULL THEN lease_until END,
+    lease_owner = CASE WHEN $5::BIGINT IS NULL THEN lease_owner END";
+
 /// A feed's state, its epoch and the seconds left on a live lease (NULL when free).
 pub(super) const STATE_WITH_LEASE: &str =
     "SELECT etag, last_modified, last_poll, last_status, last_error,
@@ -212,18 +221,22 @@ impl Postgres {
         now: DateTime<Utc>,
     ) -> Pending<()> {
         self.feed_write(feed, now, move |mut w| async move {
-            let id = w.feed_id;
+            let (id, epoch) = (w.feed_id, w.epoch);
             let outcome = w
                 .client()
                 .execute(
-                    "UPDATE feeds SET last_poll = $2, last_status = $3, last_error = NULL,
-                         consecutive_failures = 0, current_url = coalesce($4, current_url), not_before = $5
-                     WHERE id = $1",
-                    &[&id, &unix(now), &i32::from(status), &clean_opt(&moved_to), &not_before.map(unix)],
+                    &format!(
+                        "UPDATE feeds SET last_poll = $2, last_status = $3, last_error = NULL,
+                             consecutive_failures = 0, current_url = coalesce($4, current_url), not_before = $5,
+                             {RELEASE}
+                         WHERE id = $1"
+                    ),
+                    &[&id, &unix(now), &i32::from(status), &clean_opt(&moved_to), &not_before.map(unix), &epoch],
                 )
                 .await
                 .map(drop)
                 .map_err(StoreError::from);
+            w.released = Some(Some(unix(now)));
             (w, outcome)
         })
     }
@@ -237,14 +250,17 @@ impl Postgres {
         now: DateTime<Utc>,
     ) -> Pending<u32> {
         self.feed_write(feed, now, move |mut w| async move {
-            let id = w.feed_id;
+            let (id, epoch) = (w.feed_id, w.epoch);
+            w.released = Some(Some(unix(now)));
             let outcome = w
                 .client()
                 .query_one(
-                    "UPDATE feeds SET last_poll = $2, last_status = $3, last_error = $4,
-                         consecutive_failures = consecutive_failures + 1 WHERE id = $1
-                     RETURNING consecutive_failures",
-                    &[&id, &unix(now), &status.map(i32::from), &clean(&error)],
+                    &format!(
+                        "UPDATE feeds SET last_poll = $2, last_status = $3, last_error = $4,
+                             consecutive_failures = consecutive_failures + 1, {RELEASE_AT_5} WHERE id = $1
+                         RETURNING consecutive_failures"
+                    ),
+                    &[&id, &unix(now), &status.map(i32::from), &clean(&error), &epoch],
                 )
                 .await
                 .map(|r| r.get::<_, i32>(0).max(0) as u32)
@@ -263,12 +279,17 @@ impl Postgres {
         now: DateTime<Utc>,
     ) -> Pending<()> {
         self.feed_write(feed, now, move |mut w| async move {
-            let id = w.feed_id;
+            let (id, epoch) = (w.feed_id, w.epoch);
+            w.released = Some(Some(unix(now)));
             let outcome = w
                 .client()
                 .execute(
-                    "UPDATE feeds SET last_poll = $2, last_status = $3, last_error = $4, not_before = $5 WHERE id = $1",
-                    &[&id, &unix(now), &i32::from(status), &clean(&message), &unix(until)],
+                    &format!(
+                        "UPDATE feeds SET last_poll = $2, last_status = $3, last_error = $4, not_before = $5,
+                             {RELEASE}
+                         WHERE id = $1"
+                    ),
+                    &[&id, &unix(now), &i32::from(status), &clean(&message), &unix(until), &epoch],
                 )
                 .await
                 .map(drop)

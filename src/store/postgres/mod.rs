@@ -679,6 +679,11 @@ pub(super) struct Write {
     pub inner: Arc<Inner>,
     pub url: String,
     pub feed_id: i64,
+    /// The epoch of this daemon's claim on the feed, if it holds one.
+    pub epoch: Option<i64>,
+    /// The write ends the claim (the poll's last write): once it commits, the
+    /// claim is no longer held and the daemon has seen its own poll (`last_poll`).
+    pub released: Option<Option<i64>>,
     /// Change counters to bump once the write commits (here, and in the
     /// other daemons through a notification sent inside the transaction).
     pub bumped: Vec<String>,
@@ -723,6 +728,8 @@ impl Write {
             inner: inner.clone(),
             url,
             feed_id: 0,
+            epoch,
+            released: None,
             bumped: Vec::new(),
             ended: false,
         };
@@ -808,6 +815,14 @@ impl Write {
             return Err(e);
         }
         self.ended = true;
+        if let (Some(epoch), Some(last_poll)) = (self.epoch, self.released) {
+            self.inner
+                .held
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&self.url);
+            self.inner.see(&self.url, (epoch, last_poll));
+        }
         for key in bumped {
             self.inner.counters.bump(&key);
         }
