@@ -56,7 +56,7 @@ cargo test -j2
 echo "== cargo test --test integration (PostgreSQL)"
 pg_dir=$(mktemp -d /tmp/tidings-pg.XXXXXX)
 chmod 755 "$pg_dir"
-trap 'scripts/postgres.sh stop "$pg_dir/server"' EXIT
+trap 'scripts/postgres.sh stop "$pg_dir/server"; rm -rf "$pg_dir"' EXIT
 TIDINGS_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir/server")
 export TIDINGS_TEST_POSTGRES
 cargo test -j2 --test integration

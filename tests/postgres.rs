@@ -525,3 +525,23 @@ async fn an_unreachable_database_is_503_on_healthz_pauses_polling_and_both_recov
     assert!(recovered, "polling resumed by itself: {log}");
     assert!(log.contains("polling pauses"), "{log}");
 }
+
+// PostgreSQL refuses NUL characters in text; SQLite (and hostile feeds) do not.
+#[test]
+fn items_with_nul_characters_are_stored_not_refused() {
+    let Some(url) = database("NUL characters") else {
+        return;
+    };
+    let store = open(&url);
+    let feed = FeedRef {
+        url: "https://nul.example/rss",
+        name: "N\0",
+    };
+    let counts = store
+        .record_refresh(&feed, refresh("a\0title"), Utc::now())
+        .wait()
+        .unwrap();
+    assert_eq!(counts.new, 1);
+    let items = store.items_of(&[feed.url.to_string()], 10).unwrap();
+    assert_eq!(items[0].title, "a\u{FFFD}title");
+}

@@ -837,3 +837,26 @@ impl Write {
         self.ended = true;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_recognised_and_shown_without_their_password() {
+        assert!(is_url("postgres://u@h/db") && is_url("postgresql://u@h:5432/db"));
+        assert!(!is_url("tidings.db") && !is_url("/var/lib/tidings/postgres.db"));
+        let shown = redact("postgres://tidings:s3cret@db.example:5432/tidings?sslmode=require");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("tidings:***@db.example:5432/tidings?sslmode=require"));
+        assert_eq!(redact("postgres://tidings@db/t"), "postgres://tidings@db/t");
+    }
+
+    // PostgreSQL refuses NUL in text, which a hostile feed may carry.
+    #[test]
+    fn nul_characters_become_replacement_characters() {
+        assert_eq!(clean("a\0b"), "a\u{FFFD}b");
+        assert!(matches!(clean("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(clean_opt(&Some("\0".into())).as_deref(), Some("\u{FFFD}"));
+    }
+}
