@@ -257,6 +257,7 @@ fn reevaluate(items: &[Item], rules: &tidings::filter::Rules) -> Result<(), Stri
                 updated: None,
                 enclosures: vec![],
                 content_hash: format!("{f}-{i}"),
+                print: None,
             })
             .collect();
         let refresh = Refresh {
@@ -270,6 +271,7 @@ fn reevaluate(items: &[Item], rules: &tidings::filter::Rules) -> Result<(), Stri
             full_text: false,
             moved_to: None,
             not_before: None,
+            dedup_window_secs: 72 * 3600,
         };
         store
             .record_refresh(

@@ -105,6 +105,8 @@ fn main() {
             date: now,
             updated: None,
             modified: now,
+            story: None,
+            also: Vec::new(),
         };
         let channel = ChannelInfo {
             name: "o",

@@ -23,6 +23,11 @@
 #      NEWSBOAT_WARM=0        measure newsboat's 304 phase as its 2nd reload (see below)
 #      NEWSBOAT_MAX_N=1000    run newsboat only for N up to this (its 10,000-feed
 #                             reloads take many minutes each)
+#      RECENT=1               date the newest items now (default: days ago), so that
+#                             about half of them fall inside the dedup window and
+#                             story de-duplication has work to do
+#      DEDUP=0                every output `dedup = false`: no story prints at ingest
+#                             (the comparison run for the cost of story de-duplication)
 #      RETENTION=20           tidings keeps that many items per feed (keep_items):
 #                             pruning runs after every poll that stored items
 #                             (`items` and `new` then count what is left)
@@ -114,6 +119,7 @@ ${RETENTION:+keep_items = $RETENTION}
 [[output]]
 name = "all"
 limit = 100
+${DEDUP:+dedup = false}
 
 # One feed's output: changes once, when that feed is polled, then is served
 # from the render cache while the others are polled (the "cached outputs").
@@ -121,6 +127,7 @@ limit = 100
 name = "one"
 limit = 100
 from = { feeds = ["http://127.0.0.1:$PORT/$n/f/00000.xml"] }
+${DEDUP:+dedup = false}
 
 TOML
     for ((i = 0; i < n; i++)); do printf '[[feed]]\nurl = "http://127.0.0.1:%s/%s/f/%05d.xml"\n' "$PORT" "$n" "$i"; done

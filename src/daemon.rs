@@ -63,9 +63,9 @@ pub async fn context(config: &Config) -> anyhow::Result<Context> {
         filters: Filters::new(config),
         pages,
         sites: Arc::new(std::sync::RwLock::new(Arc::new(config.sites.clone()))),
-        link_schemes: Arc::new(std::sync::RwLock::new(
-            config.daemon.link_schemes.clone().into(),
-        )),
+        ingest: Arc::new(std::sync::RwLock::new(Arc::new(pipeline::Ingest::of(
+            config,
+        )))),
         metrics: Arc::new(Metrics::default()),
         cpu: pipeline::cpu_slots(),
     };
@@ -194,6 +194,8 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Before anything opens files: the connection cap is set below this limit.
+    let descriptors = publish::server::raise_descriptor_limit();
     let ctx = context(&config).await?;
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -203,16 +205,28 @@ pub async fn run(
 
     let state =
         Arc::new(AppState::new(ctx.store.clone(), &config).with_metrics(ctx.metrics.clone()));
+    let limits = state.limits();
+    info!(
+        max_connections = limits.max_connections,
+        open_file_limit = descriptors,
+        client_timeout_secs = limits.client_timeout.as_secs(),
+        request_timeout_secs = limits.request_timeout.as_secs(),
+        "HTTP connection limits"
+    );
     if let Some(addr) = config.daemon.metrics_listen {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} for metrics"))?;
         let mut stop = stop_rx.clone();
         info!(%addr, "serving Prometheus metrics at /metrics");
-        tokio::spawn(publish::serve_metrics(
+        tokio::spawn(publish::serve_metrics_within(
             listener,
             ctx.store.clone(),
             ctx.metrics.clone(),
+            publish::server::Limits {
+                max_connections: publish::server::METRICS_CONNECTIONS,
+                ..limits
+            },
             async move {
                 let _ = stop.wait_for(|s| *s).await;
             },
@@ -236,6 +250,7 @@ pub async fn run(
         stop_rx.clone(),
     ));
     tokio::spawn(backfill_text(ctx.store.clone(), stop_rx.clone()));
+    tokio::spawn(expire_prints(ctx.clone(), stop_rx.clone()));
     info!(%addr, feeds = config.feeds.len(), outputs = config.outputs.len(), "tidings is serving");
     systemd::ready();
     systemd::spawn_watchdog(ctx.store.clone(), stop_rx.clone());
@@ -291,6 +306,35 @@ async fn backfill_text(store: Store, stop: watch::Receiver<bool>) {
     }
 }
 
+/// Forgets, every hour, the story prints (signatures, lookup keys) of items no
+/// new item can be compared with any more: older than the dedup window, with a
+/// day of margin for late-dated arrivals.
+async fn expire_prints(ctx: Context, mut stop: watch::Receiver<bool>) {
+    loop {
+        let window = ctx
+            .ingest
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .dedup_window_secs;
+        let cutoff = Utc::now().timestamp() - window - crate::dedup::PRINT_MARGIN_SECS;
+        loop {
+            let store = ctx.store.clone();
+            match store::blocking(move || store.expire_prints(cutoff)).await {
+                Ok(500) => tokio::task::yield_now().await,
+                Ok(_) => break,
+                Err(e) => {
+                    warn!(error = %e, "forgetting old story prints failed; retried in an hour");
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 async fn reload_on_sighup(
     mut current: Config,
     ctx: Context,
@@ -342,16 +386,23 @@ async fn reload(
 ) -> anyhow::Result<Config> {
     let path = current.path.clone();
     let new = tokio::task::spawn_blocking(move || config::load(&path)).await??;
-    if new.daemon.database != current.daemon.database || new.daemon.listen != current.daemon.listen
+    let (old, now) = (&current.daemon, &new.daemon);
+    if now.database != old.database
+        || now.listen != old.listen
+        || now.metrics_listen != old.metrics_listen
+        || (now.client_timeout, now.request_timeout, now.max_connections)
+            != (old.client_timeout, old.request_timeout, old.max_connections)
     {
-        warn!("changes to [daemon] database and listen take effect at the next restart");
+        warn!(
+            "changes to [daemon] database, listen, metrics_listen, client_timeout_secs, \
+             request_timeout_secs and max_connections take effect at the next restart"
+        );
     }
     register(&ctx.store, &new).await?;
     let plan = plan(&ctx.store, &new).await?;
     ctx.filters.set(&new);
     *ctx.sites.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new.sites.clone());
-    *ctx.link_schemes.write().unwrap_or_else(|p| p.into_inner()) =
-        new.daemon.link_schemes.clone().into();
+    *ctx.ingest.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(pipeline::Ingest::of(&new));
     sync_memberships(ctx, &new).await?;
     plans.send(plan).await.context("scheduler stopped")?;
     state.update(&new);

@@ -24,6 +24,8 @@
 //! - [`store`]: one `Store` over two engines (SQLite by default, PostgreSQL for
 //!   several daemons sharing the polls); the only module that knows SQL.
 //! - [`membership`]: which filtered outputs an item belongs to.
+//! - [`dedup`]: whether an item is a copy of a story already seen (signatures,
+//!   lookup keys, the decision and its reasons); pure, storage is `store`'s.
 //! - [`publish`]: the HTTP server and the renderers.
 //! - [`pipeline`]: the refresh of one feed.
 //! - [`daemon`]: start-up, signals, reload, shutdown; `once`.
@@ -38,6 +40,7 @@
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod dedup;
 pub mod extract;
 pub mod fetch;
 pub mod filter;

@@ -232,6 +232,31 @@ pub struct NewItem {
     pub enclosures: Vec<Enclosure>,
     /// SHA-256 (hex) over the fields a reader sees; a change means "edited".
     pub content_hash: String,
+    /// What story de-duplication keeps of its text (`None` when it has none).
+    pub print: Option<StoryPrint>,
+}
+
+/// What story de-duplication keeps of an item's text: its signature in the
+/// stable byte encoding and its lookup keys (`dedup::Signature`), computed
+/// from the plain text when the item is stored, again when its full text
+/// arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoryPrint {
+    /// `dedup::Signature::to_bytes`.
+    pub signature: Vec<u8>,
+    /// `dedup::Signature::keys`.
+    pub keys: Vec<u64>,
+}
+
+/// Another copy of the story an output's entry stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Copy {
+    /// Its article link.
+    pub url: String,
+    /// Its feed's display name.
+    pub feed: String,
+    /// Its title.
+    pub title: String,
 }
 
 /// How a stored feed's items changed in one refresh.
@@ -351,6 +376,12 @@ pub struct StoredItem {
     pub updated: Option<DateTime<Utc>>,
     /// Last time we stored a change to this item.
     pub modified: DateTime<Utc>,
+    /// The story it belongs to (the row id of the story's first item); `None`
+    /// for an item stored before stories were kept, or without text.
+    pub story: Option<i64>,
+    /// The other copies of its story in the output it is served in (filled in
+    /// by publishing; empty elsewhere).
+    pub also: Vec<Copy>,
 }
 
 /// Per-feed bookkeeping as stored.

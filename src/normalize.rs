@@ -124,11 +124,11 @@ fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String
     let content = prepare(&entry.content);
     let authors = people(&entry.authors, link_base);
     let author = author_line(&authors);
-    let raw = |b: &Option<Body>| {
+    fn raw(b: &Option<Body>) -> Option<std::borrow::Cow<'_, str>> {
         b.as_ref()
-            .map(|b| text::strip_control(&b.value).into_owned())
+            .map(|b| text::strip_control(&b.value))
             .filter(|s| !s.trim().is_empty())
-    };
+    }
     let (raw_summary, raw_content) = (raw(&entry.summary), raw(&entry.content));
     let key = item_key(
         entry.guid.as_deref(),
@@ -187,6 +187,7 @@ fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String
         updated: entry.updated,
         enclosures,
         content_hash,
+        print: None,
     }
 }
 

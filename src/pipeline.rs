@@ -39,9 +39,8 @@ pub struct Context {
     pub pages: PageFetcher,
     /// `[[site]]` extraction rules; replaced on reload.
     pub sites: Arc<RwLock<Arc<Vec<SiteRule>>>>,
-    /// `link_schemes`: schemes besides http(s) whose item links are served;
-    /// replaced on reload.
-    pub link_schemes: Arc<RwLock<Arc<[String]>>>,
+    /// What ingest reads of `[daemon]`; replaced on reload.
+    pub ingest: Arc<RwLock<Arc<Ingest>>>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     /// One permit per core for the CPU-bound stages (parse + normalize +
@@ -49,6 +48,30 @@ pub struct Context {
     /// 64 parses on 2 cores only share them out slower, hold 64 documents'
     /// working memory at once and starve the threads that serve requests.
     pub cpu: Arc<tokio::sync::Semaphore>,
+}
+
+/// The `[daemon]` settings ingest reads (replaced whole on reload).
+#[derive(Debug, Clone, Default)]
+pub struct Ingest {
+    /// `link_schemes`: schemes besides http(s) whose item links are served.
+    pub link_schemes: Vec<String>,
+    /// `dedup_window_hours`, in seconds: how far back a new item is compared.
+    pub dedup_window_secs: i64,
+    /// Some output shows each story once: new items get a print (when none
+    /// does, nothing is kept for it; turned on later, items stored meanwhile
+    /// stay stories of their own).
+    pub stories: bool,
+}
+
+impl Ingest {
+    /// The settings of `config`.
+    pub fn of(config: &crate::config::Config) -> Ingest {
+        Ingest {
+            link_schemes: config.daemon.link_schemes.clone(),
+            dedup_window_secs: config.daemon.dedup.window.as_secs() as i64,
+            stories: config.outputs.iter().any(|o| o.dedup),
+        }
+    }
 }
 
 /// The cores this process may use (its CPU affinity and quota), at least 1.
@@ -329,11 +352,8 @@ async fn run(
     let filters = ctx.filters.current();
     let feed_config = Arc::clone(feed);
     let full_text = feed.full_text;
-    let link_schemes = ctx
-        .link_schemes
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
+    let ingest = ctx.ingest.read().unwrap_or_else(|p| p.into_inner()).clone();
+    let dedup_window_secs = ingest.dedup_window_secs;
     let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
     let (parsed, items, (names, matches), ttl) = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -347,7 +367,14 @@ async fn run(
         if !parsed.repairs.is_empty() {
             tracing::debug!(repairs = ?parsed.repairs, "feed document repaired before parsing");
         }
-        let items = normalize::entries(&parsed, &link_schemes);
+        let mut items = normalize::entries(&parsed, &ingest.link_schemes);
+        let now = Utc::now();
+        for item in &mut items {
+            let time = crate::dedup::item_time(item.published, now);
+            if ingest.stories && crate::dedup::printable(time, now, dedup_window_secs) {
+                item.print = print_of(&item.title, item.summary.as_ref(), item.content.as_ref());
+            }
+        }
         let verdicts = membership::verdicts(&filters, &feed_config, &items, Utc::now());
         Ok::<_, parse::ParseError>((
             (parsed.title, parsed.site_link, body.validators),
@@ -376,6 +403,7 @@ async fn run(
         full_text,
         moved_to,
         not_before,
+        dedup_window_secs,
     };
     let counts = ctx
         .store
@@ -406,6 +434,18 @@ async fn run(
         }
     }
     Ok((RefreshResult::Stored(counts), not_before))
+}
+
+/// What story de-duplication keeps of an item's text.
+fn print_of(
+    title: &str,
+    summary: Option<&HtmlText>,
+    content: Option<&HtmlText>,
+) -> Option<crate::model::StoryPrint> {
+    fn text(b: Option<&HtmlText>) -> &str {
+        b.map_or("", |b| b.text.as_str())
+    }
+    crate::dedup::print(title, text(summary), text(content))
 }
 
 /// Fetches and parses a feed without storing anything (`import-opml --validate`):
@@ -474,6 +514,9 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
         }
         let (names, matched) =
             membership::verdicts_stored(&ctx.filters.current(), feed, &updated, Utc::now());
+        let print = article
+            .as_ref()
+            .and_then(|a| print_of(&item.title, item.summary.as_ref(), Some(a)));
         let extraction = store::Extraction {
             item_id,
             link,
@@ -481,6 +524,7 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
             outcome,
             filters: names,
             matched,
+            print,
         };
         let recorded = ctx
             .store

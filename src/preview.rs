@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::config::{Config, OutputConfig};
 use crate::membership::{self, OutputFilter};
 use crate::model::StoredItem;
-use crate::publish::newest_distinct;
+use crate::publish::{entries_from, served_items};
 use crate::store::{Store, StoreError};
 
 /// How an item's presence in an output changes.
@@ -140,9 +140,14 @@ fn served_now(
     o: &OutputConfig,
 ) -> Result<Vec<StoredItem>, StoreError> {
     let feeds = current.feeds_of(o).count();
-    newest_distinct(o.limit, |n| {
-        store.output_items(&o.name, o.filter.is_some(), feeds, n)
-    })
+    served_items(
+        store,
+        &o.name,
+        o.filter.is_some(),
+        feeds,
+        o.limit,
+        o.dedup.then_some(o.prefer.as_slice()),
+    )
 }
 
 /// What the daemon serves after reloading `edited`.
@@ -155,36 +160,51 @@ fn served_after(
     now: DateTime<Utc>,
 ) -> Result<Vec<StoredItem>, StoreError> {
     let feeds: Vec<String> = edited.feeds_of(o).map(|f| f.url.to_string()).collect();
+    let stories = o.dedup.then_some(o.prefer.as_slice());
+    let copies = |ids: &[i64]| store.story_copies_of_feeds(&feeds, ids);
     let Some(filter) = filter else {
-        return newest_distinct(o.limit, |n| store.newest_items_of(&feeds, n));
+        return entries_from(
+            o.limit,
+            stories,
+            |n| store.newest_items_of(&feeds, n),
+            copies,
+        );
     };
     if store.output_fingerprint(&o.name)?.as_deref() == Some(filter.fingerprint.as_str()) {
         // A reload does not re-evaluate it: the stored verdicts are served.
-        return newest_distinct(o.limit, |n| {
-            store.output_items(&o.name, true, feeds.len(), n)
-        });
+        return entries_from(
+            o.limit,
+            stories,
+            |n| store.output_items(&o.name, true, feeds.len(), n),
+            copies,
+        );
     }
     let no_tags = Vec::new();
-    newest_distinct(o.limit, |n| {
-        // The newest n items that pass, walking the feeds' items newest first.
-        let mut take = n.max(64);
-        loop {
-            let items = store.newest_items_of(&feeds, take)?;
-            let exhausted = items.len() < take;
-            let passing: Vec<StoredItem> = items
-                .into_iter()
-                .filter(|i| {
-                    let item_tags = tags.get(&i.feed_url).unwrap_or(&no_tags);
-                    membership::stored_matches(&filter.name, &filter.rules, i, item_tags, now)
-                })
-                .take(n)
-                .collect();
-            if passing.len() == n || exhausted {
-                return Ok(passing);
+    entries_from(
+        o.limit,
+        stories,
+        |n| {
+            // The newest n items that pass, walking the feeds' items newest first.
+            let mut take = n.max(64);
+            loop {
+                let items = store.newest_items_of(&feeds, take)?;
+                let exhausted = items.len() < take;
+                let passing: Vec<StoredItem> = items
+                    .into_iter()
+                    .filter(|i| {
+                        let item_tags = tags.get(&i.feed_url).unwrap_or(&no_tags);
+                        membership::stored_matches(&filter.name, &filter.rules, i, item_tags, now)
+                    })
+                    .take(n)
+                    .collect();
+                if passing.len() == n || exhausted {
+                    return Ok(passing);
+                }
+                take *= 4;
             }
-            take *= 4;
-        }
-    })
+        },
+        copies,
+    )
 }
 
 /// What it takes to say why one item enters or leaves one output.

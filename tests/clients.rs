@@ -38,10 +38,17 @@ async fn xmllint_and_feedparser_accept_the_served_feed() {
     let ctx = tidings::daemon::context(&config).await.unwrap();
     tidings::daemon::once_with(&ctx, &config).await;
     // The two edge-case feeds link the same story: an output shows it once.
-    let urls: Vec<String> = config.feeds.iter().map(|f| f.url.to_string()).collect();
-    let expected = tidings::publish::newest_distinct(1000, |n| ctx.store.items_of(&urls, n))
-        .unwrap()
-        .len() as u64;
+    let o = &config.outputs[0];
+    let expected = tidings::publish::served_items(
+        &ctx.store,
+        &o.name,
+        false,
+        config.feeds.len(),
+        1000,
+        Some(&o.prefer),
+    )
+    .unwrap()
+    .len() as u64;
     assert!(
         expected >= 9 && expected < ctx.store.item_count().unwrap(),
         "{expected}"

@@ -226,12 +226,14 @@ fn refresh(title: &str) -> Refresh {
             updated: None,
             enclosures: vec![],
             content_hash: title.into(),
+            print: None,
         }],
         filters: vec![],
         matches: vec![vec![]],
         moved_to: None,
         not_before: None,
         full_text: false,
+        dedup_window_secs: 72 * 3600,
     }
 }
 

@@ -445,20 +445,27 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config: &Path) -> Daemon {
+        Daemon::start_with(config, |_| {})
+    }
+
+    /// [`Daemon::start`] with `prepare` applied to the command first (resource
+    /// limits, environment).
+    pub fn start_with(config: &Path, prepare: impl FnOnce(&mut std::process::Command)) -> Daemon {
         let log = tempfile::NamedTempFile::new().unwrap();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"))
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_tidings"));
+        command
             .args(["run", "--config"])
             .arg(config)
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .unwrap();
+            .stderr(log.reopen().unwrap());
+        prepare(&mut command);
         Daemon {
-            child: Some(child),
+            child: Some(command.spawn().unwrap()),
             log,
         }
     }
 
-    fn pid(&self) -> u32 {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, std::process::Child::id)
     }
 

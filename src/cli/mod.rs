@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod dedup;
 mod extract;
 
 use std::io::{BufRead, Write};
@@ -179,6 +180,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Group items given as JSON lines into stories (copies of one story from
+    /// several feeds), with the daemon's code and settings; print one JSON line
+    /// per item: {"id", "story", "reasons"}.
+    Dedup {
+        /// The TOML config file (dedup_window_hours, prefer); defaults without one.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// JSON lines with id, title, summary, content, feed, published (plain
+        /// text), in arrival order; `-` for standard input.
+        #[arg(long)]
+        jsonl: PathBuf,
+        /// Print sizes and speed to stderr at the end (benchmarks).
+        #[arg(long, hide = true)]
+        stats: bool,
+    },
 }
 
 /// Entry point used by `main`.
@@ -320,6 +336,22 @@ pub fn main() -> ExitCode {
             output,
             jsonl,
         } => with_config(&config, |c| filter(&c, &output, &jsonl)),
+        Command::Dedup {
+            config: Some(config),
+            jsonl,
+            stats,
+        } => with_config(&config, |c| dedup::run(Some(&c), &jsonl, stats)),
+        Command::Dedup {
+            config: None,
+            jsonl,
+            stats,
+        } => match dedup::run(None, &jsonl, stats) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tidings: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -491,7 +523,56 @@ fn explain(config: &Config, name: &str, query: &str) -> anyhow::Result<()> {
     if let Some(extraction) = store.extraction_of(&item.uid)?.filter(|e| e != "off") {
         println!("full text: {extraction}");
     }
+    for line in story_lines(&store, config, out, &item)? {
+        println!("{line}");
+    }
     Ok(())
+}
+
+/// Which story an item is in, why, and its other copies in the output.
+fn story_lines(
+    store: &Store,
+    config: &Config,
+    out: &crate::config::OutputConfig,
+    item: &crate::model::StoredItem,
+) -> anyhow::Result<Vec<String>> {
+    let Some(story) = item.story else {
+        return Ok(vec![
+            "story:   not recorded (stored before stories were kept)".into(),
+        ]);
+    };
+    let mut lines = Vec::new();
+    match store.story_reason(&item.uid)? {
+        Some(reason) => lines.push(format!("story:   {reason}")),
+        None => lines.push("story:   its own (the first copy seen)".into()),
+    }
+    let feeds: Vec<String> = config.feeds_of(out).map(|f| f.url.to_string()).collect();
+    let copies = store.story_copies_of_feeds(&feeds, &[story])?;
+    let others: Vec<_> = copies.iter().filter(|c| c.uid != item.uid).collect();
+    if !others.is_empty() {
+        lines.push(format!(
+            "copies:  {} other{} in this output{}",
+            others.len(),
+            if others.len() == 1 { "" } else { "s" },
+            if out.dedup {
+                ", served as one entry"
+            } else {
+                " (dedup = false: each served)"
+            }
+        ));
+        for c in others {
+            lines.push(format!(
+                "  urn:tidings:{} ({}) {}",
+                c.uid,
+                c.feed_name,
+                c.link.as_deref().unwrap_or("")
+            ));
+            if let Some(reason) = store.story_reason(&c.uid)? {
+                lines.push(format!("    {reason}"));
+            }
+        }
+    }
+    Ok(lines)
 }
 
 fn filter(config: &Config, name: &str, path: &std::path::Path) -> anyhow::Result<()> {

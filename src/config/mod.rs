@@ -80,6 +80,19 @@ pub struct DaemonConfig {
     pub shutdown_grace: Duration,
     /// Where `/metrics` is served (Prometheus text); off when unset.
     pub metrics_listen: Option<SocketAddr>,
+    /// The address readers reach the server at (ends with `/`): the base of the
+    /// outputs' self links and site link, whatever `Host` a request names. When
+    /// unset, each request's own `Host` is used.
+    pub public_url: Option<url::Url>,
+    /// How long a client may take to send a complete request head, and how long
+    /// a kept-alive connection may wait idle for its next request.
+    pub client_timeout: Duration,
+    /// How long one request may take, from its head to the last byte of the
+    /// response (slow readers are cut off then).
+    pub request_timeout: Duration,
+    /// HTTP connections open at once (also kept below the open-file limit); a
+    /// new one past it closes the longest-idle one.
+    pub max_connections: usize,
     /// Cap on the database size; when reached, polling pauses (as on a full disk).
     pub max_database_mb: Option<u64>,
     /// Log filter when `RUST_LOG` is unset (e.g. "info", "tidings=debug").
@@ -88,6 +101,30 @@ pub struct DaemonConfig {
     pub log_json: bool,
     /// Default retention for every feed.
     pub retention: Retention,
+    /// Story de-duplication settings.
+    pub dedup: DedupConfig,
+}
+
+/// Story de-duplication: which copies of one story (from several feeds) are
+/// recognised as one, and which copy an output shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DedupConfig {
+    /// How far back (by publication time, or arrival when later or missing) a
+    /// new item is compared: `dedup_window_hours`, default 72.
+    pub window: Duration,
+    /// `prefer`: feed names (URLs given in the file are resolved to names)
+    /// whose copy stands for a story, first listed first; the outputs'
+    /// default.
+    pub prefer: Vec<String>,
+}
+
+impl Default for DedupConfig {
+    fn default() -> DedupConfig {
+        DedupConfig {
+            window: Duration::from_secs(u64::from(crate::dedup::DEFAULT_WINDOW_HOURS) * 3600),
+            prefer: Vec::new(),
+        }
+    }
 }
 
 /// How long items are kept. Pruned items leave a tombstone so they are not
@@ -142,6 +179,11 @@ pub struct OutputConfig {
     pub token: Option<String>,
     /// The compiled `filter` rule; `None` serves every item of the selected feeds.
     pub filter: Option<crate::filter::Rules>,
+    /// Show each story once (`dedup`, default true); false shows every copy.
+    pub dedup: bool,
+    /// Feed names whose copy stands for a story here: the output's own
+    /// `prefer`, else `[daemon]`'s.
+    pub prefer: Vec<String>,
 }
 
 /// `from = { tags = [...], feeds = [...] }`: a feed is selected when it has one of

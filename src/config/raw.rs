@@ -51,11 +51,18 @@ pub struct RawDaemon {
     pub shutdown_grace_secs: Option<Spanned<i64>>,
     pub lease_secs: Option<Spanned<i64>>,
     pub metrics_listen: Option<Spanned<String>>,
+    pub public_url: Option<Spanned<String>>,
+    pub client_timeout_secs: Option<Spanned<i64>>,
+    pub request_timeout_secs: Option<Spanned<i64>>,
+    pub max_connections: Option<Spanned<i64>>,
     pub max_database_mb: Option<Spanned<i64>>,
     pub log_level: Option<Spanned<String>>,
     pub log_format: Option<Spanned<String>>,
     pub keep_days: Option<Spanned<i64>>,
     pub keep_items: Option<Spanned<i64>>,
+    pub dedup_window_hours: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub prefer: Vec<Spanned<String>>,
 }
 
 /// One `[[feed]]`.
@@ -83,6 +90,8 @@ pub struct RawOutput {
     pub limit: Option<Spanned<i64>>,
     pub token: Option<Spanned<String>>,
     pub filter: Option<Spanned<String>>,
+    pub dedup: Option<bool>,
+    pub prefer: Option<Vec<Spanned<String>>>,
 }
 
 /// `from = { tags = [...], feeds = [...] }`.

@@ -120,3 +120,121 @@ fn positions_count_characters_not_bytes() {
     let p = problems("[[feed]] # 한국\nurl = \"https://a.example/\"\nschedule = \"x\"\n");
     assert_eq!((p[0].line, p[0].column), (3, 12));
 }
+
+#[test]
+fn dedup_is_on_by_default_with_a_three_day_window() {
+    let c = parse(GOOD, Path::new("t.toml")).unwrap();
+    assert_eq!(c.daemon.dedup.window, Duration::from_secs(72 * 3600));
+    assert!(c.daemon.dedup.prefer.is_empty());
+    assert!(c.outputs[0].dedup);
+    assert!(c.outputs[0].prefer.is_empty());
+}
+
+#[test]
+fn dedup_keys_are_read_and_prefer_names_feeds() {
+    let text = r#"
+[daemon]
+dedup_window_hours = 24
+prefer = ["Wire", "https://b.example/rss"]
+
+[[feed]]
+url = "https://a.example/rss"
+name = "Wire"
+
+[[feed]]
+url = "https://b.example/rss"
+name = "Paper"
+
+[[output]]
+name = "all"
+
+[[output]]
+name = "every-copy"
+dedup = false
+
+[[output]]
+name = "paper-first"
+prefer = ["Paper"]
+"#;
+    let c = parse(text, Path::new("t.toml")).unwrap();
+    assert_eq!(c.daemon.dedup.window, Duration::from_secs(24 * 3600));
+    assert_eq!(
+        c.daemon.dedup.prefer,
+        ["Wire", "Paper"],
+        "URLs become names"
+    );
+    let by = |n: &str| c.outputs.iter().find(|o| o.name == n).unwrap();
+    assert!(by("all").dedup && !by("every-copy").dedup);
+    assert_eq!(by("all").prefer, ["Wire", "Paper"], "the daemon's list");
+    assert_eq!(by("paper-first").prefer, ["Paper"]);
+}
+
+#[test]
+fn dedup_mistakes_are_positioned() {
+    let text = "[daemon]\ndedup_window_hours = 0\nprefer = [\"Nope\"]\n[[feed]]\nurl = \"https://a.example/\"\n[[output]]\nname = \"o\"\nprefer = [\"Wire\"]\ndedup = \"no\"\n";
+    let p = problems(text);
+    assert_eq!(p[0].line, 9, "{p:#?}");
+    assert!(p[0].message.contains("invalid type"), "{}", p[0].message);
+    let p = problems(&text.replace("dedup = \"no\"\n", ""));
+    let at: Vec<(usize, usize)> = p.iter().map(|p| (p.line, p.column)).collect();
+    assert_eq!(at, [(2, 22), (3, 11), (8, 11)], "{p:#?}");
+    assert!(
+        p[0].message
+            .contains("dedup_window_hours must be between 1 and 720")
+    );
+    assert!(p[1].message.contains("prefer: no feed is named \"Nope\""));
+}
+
+#[test]
+fn public_url_becomes_a_base_ending_in_a_slash() {
+    let c = parse(
+        "[daemon]\npublic_url = \"https://feeds.example.org/tidings\"\n",
+        Path::new("t.toml"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.daemon.public_url.unwrap().as_str(),
+        "https://feeds.example.org/tidings/"
+    );
+    assert!(
+        parse("", Path::new("t.toml"))
+            .unwrap()
+            .daemon
+            .public_url
+            .is_none()
+    );
+}
+
+#[test]
+fn a_public_url_that_is_not_a_plain_base_is_rejected_with_its_position() {
+    for (value, expected) in [
+        ("feeds.example.org", "is not a URL"),
+        ("ftp://feeds.example.org/", "http or https"),
+        ("https://feeds.example.org/?a=1", "must not have a query"),
+        ("https://user@feeds.example.org/", "must not have a query"),
+        ("https://feeds.example.org/a&b/", "must not contain"),
+    ] {
+        let p = problems(&format!(
+            "[daemon]\nlisten = \"127.0.0.1:1\"\npublic_url = \"{value}\"\n"
+        ));
+        assert_eq!((p[0].line, p[0].column), (3, 14), "{value}");
+        assert!(p[0].message.contains(expected), "{value}: {}", p[0].message);
+    }
+}
+
+#[test]
+fn server_limits_have_defaults_and_bounds() {
+    let d = parse("", Path::new("t.toml")).unwrap().daemon;
+    assert_eq!(d.client_timeout, Duration::from_secs(15));
+    assert_eq!(d.request_timeout, Duration::from_secs(120));
+    assert_eq!(d.max_connections, 1024);
+    let p = problems(
+        "[daemon]\nclient_timeout_secs = 0\nrequest_timeout_secs = -1\nmax_connections = 2\n",
+    );
+    let lines: Vec<_> = p.iter().map(|p| (p.line, p.column)).collect();
+    assert_eq!(lines, [(2, 23), (3, 24), (4, 19)], "{p:#?}");
+    assert!(
+        p[2].message
+            .contains("max_connections must be between 16 and")
+    );
+}

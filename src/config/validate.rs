@@ -11,7 +11,8 @@ use toml::Spanned;
 
 use super::raw::{self, RawConfig, RawFeed, RawOutput};
 use super::{
-    Config, DaemonConfig, FeedConfig, OutputConfig, Problem, Retention, Schedule, Selection,
+    Config, DaemonConfig, DedupConfig, FeedConfig, OutputConfig, Problem, Retention, Schedule,
+    Selection,
 };
 
 /// Turns byte spans into line:column positions.
@@ -83,8 +84,9 @@ impl Validator<'_> {
         self.problems.push(p);
     }
 
-    pub(super) fn config(&mut self, raw: RawConfig, path: &Path) -> Config {
-        let daemon = self.daemon(raw.daemon, path);
+    pub(super) fn config(&mut self, mut raw: RawConfig, path: &Path) -> Config {
+        let daemon_prefer = std::mem::take(&mut raw.daemon.prefer);
+        let mut daemon = self.daemon(raw.daemon, path);
         let mut seen_urls = HashSet::new();
         let mut feeds: Vec<Arc<FeedConfig>> = raw
             .feed
@@ -96,12 +98,13 @@ impl Validator<'_> {
         // the size 8-byte `Arc`s need: 4 MB kept for the daemon's life at 10,000
         // feeds.
         feeds.shrink_to_fit();
+        daemon.dedup.prefer = self.prefer(&daemon_prefer, &feeds);
         let mut seen_names = HashSet::new();
         let terms = crate::filter::TermLists::new(raw.terms);
         let outputs = raw
             .output
             .into_iter()
-            .filter_map(|o| self.output(o, &feeds, &terms, &mut seen_names))
+            .filter_map(|o| self.output(o, &feeds, &terms, &daemon.dedup, &mut seen_names))
             .collect();
         let sites = raw.site.into_iter().filter_map(|s| self.site(s)).collect();
         Config {
@@ -197,6 +200,25 @@ impl Validator<'_> {
             metrics_listen: raw.metrics_listen.as_ref().and_then(|l| {
                 l.get_ref().parse().map_err(|_| self.report(l, format!("metrics_listen {:?} is not an address: expected IP:PORT, e.g. \"127.0.0.1:9100\"", l.get_ref()))).ok()
             }),
+            public_url: raw.public_url.as_ref().and_then(|u| self.public_url(u)),
+            client_timeout: Duration::from_secs(self.positive(
+                &raw.client_timeout_secs,
+                "client_timeout_secs",
+                1..=3600,
+                15,
+            )),
+            request_timeout: Duration::from_secs(self.positive(
+                &raw.request_timeout_secs,
+                "request_timeout_secs",
+                1..=86_400,
+                120,
+            )),
+            max_connections: self.positive(
+                &raw.max_connections,
+                "max_connections",
+                16..=1_000_000,
+                1024,
+            ) as usize,
             max_database_mb: raw.max_database_mb.as_ref().map(|_| self.positive(&raw.max_database_mb, "max_database_mb", 1..=1 << 24, 0)),
             lease: Duration::from_secs(self.positive(
                 &raw.lease_secs,
@@ -239,7 +261,36 @@ impl Validator<'_> {
                     self.positive(&raw.keep_items, "keep_items", 1..=10_000_000, 0) as u32
                 }),
             },
+            dedup: DedupConfig {
+                window: Duration::from_secs(
+                    3600 * self.positive(
+                        &raw.dedup_window_hours,
+                        "dedup_window_hours",
+                        1..=720,
+                        u64::from(crate::dedup::DEFAULT_WINDOW_HOURS),
+                    ),
+                ),
+                prefer: Vec::new(),
+            },
         }
+    }
+
+    /// `prefer = [...]`: each entry must name a feed (by name or URL); the
+    /// result lists feed names.
+    fn prefer(&mut self, raw: &[Spanned<String>], feeds: &[Arc<FeedConfig>]) -> Vec<String> {
+        raw.iter()
+            .filter_map(|p| {
+                let f = p.get_ref();
+                let feed = feeds.iter().find(|c| c.name == *f || c.url.as_str() == f);
+                if feed.is_none() {
+                    self.report(
+                        p,
+                        format!("prefer: no feed is named {f:?}: expected a feed's name or URL"),
+                    );
+                }
+                feed.map(|c| c.name.clone())
+            })
+            .collect()
     }
 
     fn positive(
@@ -264,6 +315,44 @@ impl Validator<'_> {
             }
             None => default,
         }
+    }
+
+    /// `public_url`: http(s), no query, fragment or credentials, ending in `/`
+    /// (feed paths are appended), and nothing that would need escaping in XML or
+    /// JSON (it is put into served documents as is).
+    fn public_url(&mut self, raw: &Spanned<String>) -> Option<url::Url> {
+        let text = raw.get_ref().trim();
+        let mut url = match url::Url::parse(text) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+            Ok(u) => {
+                self.report(
+                    raw,
+                    format!("public_url must be http or https, not {:?}", u.scheme()),
+                );
+                return None;
+            }
+            Err(e) => {
+                self.report(raw, format!("public_url {text:?} is not a URL ({e}); expected the address readers use, e.g. \"https://feeds.example.org/\""));
+                return None;
+            }
+        };
+        if url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            self.report(raw, "public_url must not have a query, a fragment or a user name: feed paths are appended to it, e.g. \"https://example.org/tidings/\"");
+            return None;
+        }
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        if url.as_str().contains(['&', '\'', '"', '<', '>', '\\']) {
+            self.report(raw, "public_url must not contain & ' \" < > or \\");
+            return None;
+        }
+        Some(url)
     }
 
     fn schedule(&mut self, s: &Spanned<String>) -> Option<Schedule> {
@@ -444,6 +533,7 @@ impl Validator<'_> {
         raw: RawOutput,
         feeds: &[Arc<FeedConfig>],
         terms: &crate::filter::TermLists,
+        dedup: &DedupConfig,
         seen: &mut HashSet<String>,
     ) -> Option<OutputConfig> {
         let name = raw.name.get_ref().clone();
@@ -499,7 +589,13 @@ impl Validator<'_> {
             Some(src) => Some(self.filter(&name, src, terms)?),
             None => None,
         };
+        let prefer = match &raw.prefer {
+            Some(list) => self.prefer(list, feeds),
+            None => dedup.prefer.clone(),
+        };
         Some(OutputConfig {
+            dedup: raw.dedup.unwrap_or(true),
+            prefer,
             filter,
             title: raw.title.unwrap_or_else(|| name.clone()),
             description: raw.description.unwrap_or_default(),

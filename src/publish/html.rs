@@ -16,7 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
 
 use super::page::esc;
-use super::{AppState, OutputSpec, newest_distinct, not_found, same_secret};
+use super::{AppState, OutputSpec, not_found, same_secret, served_items};
 use crate::config::Config;
 use crate::membership;
 use crate::model::StoredItem;
@@ -99,9 +99,14 @@ fn entries(
     config: &Config,
     spec: &OutputSpec,
 ) -> Result<(Vec<Entry>, Option<Vec<Entry>>), StoreError> {
-    let items = newest_distinct(spec.limit, |n| {
-        store.output_items(&spec.name, spec.filtered, spec.feed_urls.len(), n)
-    })?;
+    let items = served_items(
+        store,
+        &spec.name,
+        spec.filtered,
+        spec.feed_urls.len(),
+        spec.limit,
+        spec.stories.as_deref(),
+    )?;
     let rules = config
         .outputs
         .iter()

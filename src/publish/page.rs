@@ -86,14 +86,15 @@ pub(super) fn esc(s: &str) -> String {
 }
 
 pub(super) async fn opml(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    let host = super::request_host(&headers);
+    let view = state.view();
+    let base = esc(&view.base_url(&headers));
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<opml version=\"2.0\">\n<head><title>tidings outputs</title></head>\n<body>\n",
     );
-    for o in state.view().outputs.iter().filter(|o| o.token.is_none()) {
+    for o in view.outputs.iter().filter(|o| o.token.is_none()) {
         let _ = writeln!(
             x,
-            "<outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"http://{host}/feeds/{n}.xml\" htmlUrl=\"http://{host}/\"/>",
+            "<outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{base}feeds/{n}.xml\" htmlUrl=\"{base}\"/>",
             t = esc(&o.title),
             n = esc(&o.name),
         );

@@ -21,6 +21,7 @@
 
 mod postgres;
 mod sqlite;
+mod stories;
 pub(crate) mod values;
 
 pub use postgres::{DEFAULT_LEASE_SECS, is_url as is_postgres_url, redact as redact_url};
@@ -142,13 +143,15 @@ impl StoreError {
 }
 
 /// Tables copied by `tidings migrate`, in an order that satisfies their references.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 8] = [
     "feeds",
     "items",
     "tombstones",
     "memberships",
     "output_state",
     "output_feeds",
+    "dedup_signatures",
+    "dedup_keys",
 ];
 
 /// The answer to [`Store::claim`].
@@ -193,6 +196,8 @@ pub struct Extraction {
     pub filters: Vec<String>,
     /// Indexes into `filters` of the outputs the item is in.
     pub matched: Vec<usize>,
+    /// The print of the item's text with the article in it (its story stays).
+    pub print: Option<crate::model::StoryPrint>,
 }
 
 /// What a successful fetch + parse brings to store. Owned: it travels to the
@@ -221,6 +226,9 @@ pub struct Refresh {
     /// The feed wants full text: new items (and items whose link changed) are
     /// marked for extraction.
     pub full_text: bool,
+    /// How far back (seconds) a new item is compared with stored ones to find
+    /// its story (`dedup_window_hours`).
+    pub dedup_window_secs: i64,
 }
 
 /// Rows one [`Store::backfill_text`] call prepares at most.
@@ -727,5 +735,43 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<StoredItem>, StoreError> {
         engine!(self.newest_items_of(feed_urls, limit))
+    }
+
+    /// Every copy of `stories` among the items of `output`'s feeds, oldest
+    /// first (publishing groups them: one entry per story).
+    pub fn story_copies(
+        &self,
+        output: &str,
+        stories: &[i64],
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        engine!(self.story_copies(output, stories))
+    }
+
+    /// Every copy of `stories` among the items of the feeds at `feed_urls`,
+    /// oldest first (what an output over those feeds would show of them).
+    pub fn story_copies_of_feeds(
+        &self,
+        feed_urls: &[String],
+        stories: &[i64],
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        engine!(self.story_copies_of_feeds(feed_urls, stories))
+    }
+
+    /// Why an item (by public id) is in the story it is in: the judge's words
+    /// when it joined another item's story (`None` for a story's first item).
+    pub fn story_reason(&self, uid: &str) -> Result<Option<String>, StoreError> {
+        engine!(self.story_reason(uid))
+    }
+
+    /// Forgets the prints of items older than `cutoff` (unix seconds): no new
+    /// item can be compared with them any more. Up to 500 at a time; returns
+    /// how many (call again while it returns 500).
+    pub fn expire_prints(&self, cutoff: i64) -> Result<usize, StoreError> {
+        engine!(self.expire_prints(cutoff))
+    }
+
+    /// Items whose print is kept, and lookup keys, for the figures in the README.
+    pub fn print_counts(&self) -> Result<(u64, u64), StoreError> {
+        engine!(self.print_counts())
     }
 }

@@ -79,6 +79,8 @@ pub fn stored_item<R: Row>(r: &R, at: usize) -> Result<StoredItem, R::Error> {
         canonical_link: r.text(at + 15)?,
         enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
         first_seen: from_unix(r.int(at + 17)?.unwrap_or_default()),
+        story: r.int(at + 18)?,
+        also: Vec::new(),
     })
 }
 

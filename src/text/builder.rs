@@ -141,16 +141,21 @@ impl TextBuilder {
             self.cur.push_str(s);
             return;
         }
-        for ch in s.chars() {
-            if ch.is_whitespace() {
-                self.pending_space = true;
-            } else {
-                if self.pending_space && !self.cur.is_empty() && !self.cur.ends_with('\n') {
-                    self.cur.push(' ');
-                }
-                self.pending_space = false;
-                self.cur.push(ch);
+        // Word by word: whitespace between words (and at either end) becomes
+        // one pending space.
+        if s.starts_with(char::is_whitespace) {
+            self.pending_space = true;
+        }
+        let mut words = s.split_whitespace().peekable();
+        while let Some(word) = words.next() {
+            if self.pending_space && !self.cur.is_empty() && !self.cur.ends_with('\n') {
+                self.cur.push(' ');
             }
+            self.cur.push_str(word);
+            self.pending_space = words.peek().is_some();
+        }
+        if s.ends_with(char::is_whitespace) {
+            self.pending_space = true;
         }
     }
 

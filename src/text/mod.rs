@@ -40,6 +40,15 @@ pub const MAX_DEPTH: usize = 256;
 /// `<tags>` and `&` in them stay words.
 pub fn prepare(body: &Body, base: Option<&url::Url>) -> HtmlText {
     match body.kind {
+        // No tag and no entity: nothing to sanitise, and the text is the
+        // string itself (most feed summaries), as ammonia would serialise it.
+        TextKind::Html if !body.value.contains(['<', '&']) => {
+            let clean = strip_control(&body.value);
+            HtmlText {
+                html: clean.trim().replace('>', "&gt;"),
+                text: to_text(&clean),
+            }
+        }
         TextKind::Html => {
             let html = sanitize(&body.value, base);
             let text = to_text(&html);
@@ -186,7 +195,17 @@ pub fn strip_control(s: &str) -> Cow<'_, str> {
             || c == '\u{FFFE}'
             || c == '\u{FFFF}'
     };
-    if !s.chars().any(bad) {
+    // On bytes first (the common case is clean): C0 and DEL are single bytes,
+    // C1 controls start with 0xC2 0x80..=0x9F, U+FFFE/U+FFFF with 0xEF 0xBF.
+    let b = s.as_bytes();
+    let suspect = b.iter().enumerate().any(|(i, &c)| match c {
+        b'\t' | b'\n' | b'\r' => false,
+        0..=0x1F | 0x7F => true,
+        0xC2 => b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
+        0xEF => b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)),
+        _ => false,
+    });
+    if !suspect {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());

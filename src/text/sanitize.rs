@@ -2,6 +2,7 @@
 //! at ingest, extracted articles. ammonia does the work; a linear token pass
 //! before it caps nesting and drops tracking pixels.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
@@ -10,7 +11,7 @@ use html5ever::tokenizer::Tag;
 use super::{MAX_DEPTH, strip_control, tokens};
 
 /// Substrings of image URLs that identify tracking pixels and beacons.
-const TRACKER_PATTERNS: &[&str] = &[
+pub(super) const TRACKER_PATTERNS: &[&str] = &[
     "pixel",
     "beacon",
     "tracking",
@@ -126,8 +127,25 @@ const MATHML_TAGS: &[&str] = &[
 ];
 const MATHML_ATTRIBUTES: &[&str] = &["mathvariant", "display", "displaystyle", "scriptlevel"];
 
-/// The policy, with relative URLs resolved against `base` (or dropped).
-fn policy(base: Option<&url::Url>) -> Builder<'static> {
+thread_local! {
+    /// What relative URLs resolve against in the current [`sanitize`] call.
+    static BASE: std::cell::RefCell<Option<url::Url>> = const { std::cell::RefCell::new(None) };
+    /// The policy, built once per thread: building ammonia's tables on every
+    /// call cost as much as cleaning a short summary.
+    static POLICY: Builder<'static> = policy();
+}
+
+/// Resolves a relative URL against [`BASE`]; without one it is dropped.
+fn resolve(relative: &str) -> Option<Cow<'_, str>> {
+    BASE.with(|b| {
+        b.borrow()
+            .as_ref()
+            .and_then(|base| base.join(relative).ok())
+            .map(|u| Cow::Owned(u.to_string()))
+    })
+}
+
+fn policy() -> Builder<'static> {
     let mut b = Builder::default();
     b.add_tags(SVG_TAGS).add_tags(MATHML_TAGS);
     for tag in SVG_TAGS {
@@ -140,10 +158,7 @@ fn policy(base: Option<&url::Url>) -> Builder<'static> {
         .clean_content_tags(CLEAN_CONTENT.iter().copied().collect::<HashSet<_>>())
         // `srcset` goes: ammonia does not rewrite the URLs inside it.
         .rm_tag_attributes("img", ["srcset"])
-        .url_relative(match base {
-            Some(base) => UrlRelative::RewriteWithBase(base.clone()),
-            None => UrlRelative::Deny,
-        });
+        .url_relative(UrlRelative::Custom(Box::new(resolve)));
     b
 }
 
@@ -154,7 +169,8 @@ fn policy(base: Option<&url::Url>) -> Builder<'static> {
 /// the input: nesting is capped before a tree is built.
 pub fn sanitize(html: &str, base: Option<&url::Url>) -> String {
     let filtered = tokens::prefilter(html, MAX_DEPTH, true);
-    let cleaned = policy(base).clean(&filtered).to_string();
+    BASE.with(|b| *b.borrow_mut() = base.cloned());
+    let cleaned = POLICY.with(|p| p.clean(&filtered).to_string());
     squeeze_blank_lines(&strip_control(&cleaned))
 }
 

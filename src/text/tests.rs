@@ -42,6 +42,22 @@ fn html_bodies_are_sanitised_and_their_text_derived() {
     assert_eq!(p.text, "Hello world\n\nTwo");
 }
 
+// The shortcut for bodies without markup gives what the sanitiser gives.
+#[test]
+fn plain_html_bodies_take_the_short_way_to_the_same_result() {
+    for s in [
+        "Plain words only",
+        "  a > b  ",
+        "x\u{0}y",
+        "multi\nline\n\npara",
+    ] {
+        let short = prepare(&html(s), None);
+        let long = sanitize(s, None);
+        assert_eq!(short.html, long, "{s:?}");
+        assert_eq!(short.text, to_text(&long), "{s:?}");
+    }
+}
+
 #[test]
 fn inline_text_for_titles() {
     assert_eq!(inline("  AT&amp;T <b>wins</b>\n again "), "AT&T wins again");

@@ -156,6 +156,48 @@ pub fn to_text(html: &str) -> String {
 
 // ---------------------------------------------------------------- bounded
 
+/// Whether some `<img>` tag might be a tracking pixel: a cheap look at each
+/// image tag's text (a superset of what `sanitize::is_pixel_tag` decides on
+/// the parsed tag), so that pages whose images are all plain photos skip the
+/// token pass.
+fn may_hold_a_pixel(html: &str) -> bool {
+    let b = html.as_bytes();
+    let mut i = 0;
+    while let Some(at) = b[i..].iter().position(|&c| c == b'<').map(|p| i + p) {
+        i = at + 1;
+        if !b
+            .get(at + 1..at + 4)
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"img"))
+        {
+            continue;
+        }
+        let end = b[at..]
+            .iter()
+            .position(|&c| c == b'>')
+            .map_or(b.len(), |p| at + p);
+        let tag = html[at..end].to_ascii_lowercase();
+        let tiny = ["width", "height"].iter().any(|a| {
+            tag.match_indices(a).any(|(p, _)| {
+                let v = tag[p + a.len()..]
+                    .trim_start()
+                    .trim_start_matches('=')
+                    .trim_start();
+                let v = v.trim_start_matches(['"', '\'']);
+                v.starts_with(['0', '1']) && !v[1..].starts_with(|c: char| c.is_ascii_digit())
+            })
+        });
+        if tiny
+            || super::sanitize::TRACKER_PATTERNS
+                .iter()
+                .any(|p| tag.contains(p))
+        {
+            return true;
+        }
+        i = end;
+    }
+    false
+}
+
 /// Elements whose end tag may be left out: a new one closes the open one.
 fn closes_itself(name: &str) -> bool {
     matches!(
@@ -323,7 +365,14 @@ pub fn bounded(html: &str, max_depth: usize) -> Cow<'_, str> {
 /// [`bounded`], and with `drop_pixels` without tracking pixels (see
 /// [`super::is_tracking_image`]), in the same pass.
 pub(crate) fn prefilter(html: &str, max_depth: usize, drop_pixels: bool) -> Cow<'_, str> {
-    if !html.contains('<') {
+    // Fewer start tags than the cap cannot nest past it, and without an image tag
+    // that might be a pixel there is nothing to drop: most bodies need no pass.
+    let b = html.as_bytes();
+    let starts = b
+        .windows(2)
+        .filter(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
+        .count();
+    if starts <= max_depth && !(drop_pixels && may_hold_a_pixel(html)) {
         return Cow::Borrowed(html);
     }
     let sink = tokenize(
@@ -385,6 +434,25 @@ mod tests {
             to_text("<ruby>漢<rp>(</rp><rt>かん<rp>)</rp>字<rt>じ</ruby>です"),
             "漢字です"
         );
+    }
+
+    #[test]
+    fn the_pixel_precheck_is_a_superset_of_the_rule() {
+        for html in [
+            r#"<img src="x" width="1" height="1">"#,
+            "<IMG SRC=x HEIGHT=0>",
+            "<img width = '1px' src=x>",
+            r#"<img src="https://stats.wp.com/g.gif">"#,
+        ] {
+            assert!(may_hold_a_pixel(html), "{html}");
+        }
+        for html in [
+            r#"<img src="a.jpg" width="100" height="12">"#,
+            "<p>no image</p>",
+            "<imgx>",
+        ] {
+            assert!(!may_hold_a_pixel(html), "{html}");
+        }
     }
 
     #[test]

@@ -71,6 +71,15 @@ fn entry(x: &mut String, p: &Prepared) {
             escape(link)
         );
     }
+    // The story's other copies (story de-duplication).
+    for c in &i.also {
+        let _ = writeln!(
+            x,
+            "<link rel=\"related\" type=\"text/html\" href=\"{}\" title=\"{}\"/>",
+            escape(&c.url),
+            escape(&format!("{} ({})", c.title, c.feed))
+        );
+    }
     let _ = writeln!(x, "<published>{}</published>", date(i.date));
     let _ = writeln!(x, "<updated>{}</updated>", date(updated(i)));
     for a in &i.authors {

@@ -88,9 +88,20 @@ fn item(p: &Prepared) -> Value {
             .collect();
         o.insert("attachments".into(), Value::Array(attachments));
     }
-    o.insert(
-        "_tidings".into(),
-        json!({ "source": { "name": i.feed_name, "feed_url": i.feed_url } }),
+    let mut ext = Map::new();
+    ext.insert(
+        "source".into(),
+        json!({ "name": i.feed_name, "feed_url": i.feed_url }),
     );
+    if !i.also.is_empty() {
+        // The story's other copies (story de-duplication).
+        let also: Vec<Value> = i
+            .also
+            .iter()
+            .map(|c| json!({ "url": c.url, "feed": c.feed, "title": c.title }))
+            .collect();
+        ext.insert("also".into(), Value::Array(also));
+    }
+    o.insert("_tidings".into(), Value::Object(ext));
     Value::Object(o)
 }

@@ -76,6 +76,26 @@ pub(super) fn render(channel: &ChannelInfo, items: &[Prepared]) -> Vec<u8> {
     out
 }
 
+/// "Also reported by" with a link to each other copy of the story, as HTML;
+/// empty without any.
+fn also_paragraph(i: &crate::model::StoredItem) -> String {
+    if i.also.is_empty() {
+        return String::new();
+    }
+    let links: Vec<String> = i
+        .also
+        .iter()
+        .map(|c| {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                super::escape(&c.url),
+                super::escape(&c.feed)
+            )
+        })
+        .collect();
+    format!("<p>Also reported by: {}</p>", links.join(", "))
+}
+
 fn item(p: &Prepared) -> rss::Item {
     let i = p.item;
     let mut extensions: BTreeMap<String, BTreeMap<String, Vec<Extension>>> = BTreeMap::new();
@@ -135,14 +155,21 @@ fn item(p: &Prepared) -> rss::Item {
         );
     }
     // The description is the summary; without one, the content. content:encoded
-    // carries the full content when there is one.
-    let description = p.summary_html.or(p.content_html).map(str::to_string);
+    // carries the full content when there is one. The story's other copies
+    // (story de-duplication) close the content RSS readers show.
+    let also = also_paragraph(i);
+    let with_also = |html: &str| format!("{html}{also}");
+    let (description, content) = match (p.summary_html, p.content_html) {
+        (s, Some(c)) => (s.map(str::to_string), Some(with_also(c))),
+        (Some(s), None) => (Some(with_also(s)), None),
+        (None, None) => ((!also.is_empty()).then(|| also.clone()), None),
+    };
     rss::Item {
         title: Some(p.title.clone()),
         link: i.link.as_deref().map(xml_text),
         description,
         author,
-        content: p.content_html.map(str::to_string),
+        content,
         // Our own id, never the link: a link can change or be shared by two items.
         guid: Some(rss::Guid {
             value: p.id.clone(),

@@ -29,6 +29,8 @@ fn stored(uid: &str, title: &str, summary: &str) -> StoredItem {
         date: Utc::now(),
         updated: None,
         modified: Utc::now(),
+        story: None,
+        also: Vec::new(),
     }
 }
 

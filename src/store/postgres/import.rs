@@ -1,6 +1,7 @@
 //! `tidings migrate`: copies an SQLite database into PostgreSQL. Rows keep
 //! their ids (memberships and tombstones refer to them) and every insert is an
-//! upsert on the id, so running it again copies nothing twice.
+//! upsert on the id, so running it again copies nothing twice. Stories come
+//! along: items' story columns, and the prints still in the window.
 
 use std::path::Path;
 
@@ -30,9 +31,10 @@ enum Kind {
     Int32,
     Text,
     Bool,
+    Bytes,
 }
 
-const TABLES: [Table; 6] = [
+const TABLES: [Table; 8] = [
     Table {
         name: "feeds",
         select:
@@ -77,15 +79,17 @@ const TABLES: [Table; 6] = [
             "SELECT id, feed_id, key, uid, guid, link, title, summary, content, author, categories,
                         published, updated, first_seen, modified, sort_time, content_hash,
                         canonical_link, enclosures, article_html, article_text, extraction,
-                        extracted_link, summary_text, content_text, authors
+                        extracted_link, summary_text, content_text, authors, story, dedup_time,
+                        dedup_reason
                  FROM items WHERE id > ?1 ORDER BY id LIMIT ?2",
         upsert:
             "INSERT INTO items (id, feed_id, key, uid, guid, link, title, summary, content, author,
                      categories, published, updated, first_seen, modified, sort_time, content_hash,
                      canonical_link, enclosures, article_html, article_text, extraction,
-                     extracted_link, summary_text, content_text, authors)
+                     extracted_link, summary_text, content_text, authors, story, dedup_time,
+                     dedup_reason)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                     $18, $19, $20, $21, $22, $23, $24, $25, $26)
+                     $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
                  ON CONFLICT (id) DO UPDATE SET guid = excluded.guid, link = excluded.link,
                      title = excluded.title, summary = excluded.summary, content = excluded.content,
                      author = excluded.author, categories = excluded.categories,
@@ -95,7 +99,9 @@ const TABLES: [Table; 6] = [
                      enclosures = excluded.enclosures, article_html = excluded.article_html,
                      article_text = excluded.article_text, extraction = excluded.extraction,
                      extracted_link = excluded.extracted_link, summary_text = excluded.summary_text,
-                     content_text = excluded.content_text, authors = excluded.authors",
+                     content_text = excluded.content_text, authors = excluded.authors,
+                     story = excluded.story, dedup_time = excluded.dedup_time,
+                     dedup_reason = excluded.dedup_reason",
         kinds: &[
             Kind::Int,
             Kind::Int,
@@ -122,6 +128,9 @@ const TABLES: [Table; 6] = [
             Kind::Text,
             Kind::Text,
             Kind::Text,
+            Kind::Text,
+            Kind::Int,
+            Kind::Int,
             Kind::Text,
         ],
     },
@@ -152,6 +161,21 @@ const TABLES: [Table; 6] = [
         upsert: "INSERT INTO output_feeds (output, feed_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         kinds: &[Kind::Text, Kind::Int],
     },
+    Table {
+        name: "dedup_signatures",
+        select: "SELECT item_id, time, signature FROM dedup_signatures ORDER BY item_id",
+        upsert: "INSERT INTO dedup_signatures (item_id, time, signature) VALUES ($1, $2, $3)
+                 ON CONFLICT (item_id) DO UPDATE SET time = excluded.time,
+                     signature = excluded.signature",
+        kinds: &[Kind::Int, Kind::Int, Kind::Bytes],
+    },
+    Table {
+        name: "dedup_keys",
+        select: "SELECT key, time, item_id FROM dedup_keys ORDER BY key, time, item_id",
+        upsert: "INSERT INTO dedup_keys (key, time, item_id) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+        kinds: &[Kind::Int, Kind::Int, Kind::Int],
+    },
 ];
 
 fn value(r: &rusqlite::Row, i: usize, kind: Kind) -> rusqlite::Result<Param> {
@@ -159,6 +183,7 @@ fn value(r: &rusqlite::Row, i: usize, kind: Kind) -> rusqlite::Result<Param> {
         Kind::Int => Box::new(r.get::<_, Option<i64>>(i)?),
         Kind::Int32 => Box::new(r.get::<_, Option<i64>>(i)?.map(|v| v as i32)),
         Kind::Bool => Box::new(r.get::<_, Option<i64>>(i)?.unwrap_or(0) != 0),
+        Kind::Bytes => Box::new(r.get::<_, Option<Vec<u8>>>(i)?),
         Kind::Text => Box::new(
             r.get::<_, Option<String>>(i)?
                 .map(|s| clean(&s).into_owned()),

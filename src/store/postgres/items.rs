@@ -9,17 +9,19 @@ use futures_util::future::try_join_all;
 use tokio_postgres::types::ToSql;
 
 use super::{Postgres, Write, clean, clean_opt};
-use crate::model::{HtmlText, NewItem, StoreCounts, StoredItem};
+use crate::model::{HtmlText, NewItem, StoreCounts, StoredItem, StoryPrint};
 use crate::normalize::public_id;
+use crate::store::stories::Placement;
 use crate::store::values::{self, prepared_or_legacy, sort_time, unix};
 use crate::store::{
     BACKFILL_CHUNK, Extraction, FeedRef, PRUNE_CHUNK, Pending, Refresh, StoreError,
 };
 
 /// The columns `stored_item` reads, in order (items `i` joined with feeds `f`).
-const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
+pub(super) const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
     coalesce(i.article_html, i.content), CASE WHEN i.article_html IS NULL THEN i.content_text ELSE i.article_text END,
-    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen";
+    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen,
+    CASE WHEN i.dedup_time IS NULL THEN NULL ELSE coalesce(i.story, i.id) END";
 
 impl values::Row for tokio_postgres::Row {
     type Error = tokio_postgres::Error;
@@ -31,7 +33,10 @@ impl values::Row for tokio_postgres::Row {
     }
 }
 
-fn items_of_rows(rows: Vec<tokio_postgres::Row>, at: usize) -> Result<Vec<StoredItem>, StoreError> {
+pub(super) fn items_of_rows(
+    rows: Vec<tokio_postgres::Row>,
+    at: usize,
+) -> Result<Vec<StoredItem>, StoreError> {
     rows.iter()
         .map(|r| values::stored_item(r, at).map_err(StoreError::from))
         .collect()
@@ -85,7 +90,8 @@ impl Postgres {
             let sql = if filtered {
                 "SELECT i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
                     coalesce(i.article_html, i.content), CASE WHEN i.article_html IS NULL THEN i.content_text ELSE i.article_text END,
-                    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen
+                    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen,
+                    CASE WHEN i.dedup_time IS NULL THEN NULL ELSE coalesce(i.story, i.id) END
                  FROM items i JOIN feeds f ON f.id = i.feed_id
                  WHERE i.feed_id IN (SELECT feed_id FROM output_feeds WHERE output = $1)
                    AND EXISTS (SELECT 1 FROM memberships m WHERE m.output = $1 AND m.item_id = i.id)
@@ -93,7 +99,8 @@ impl Postgres {
             } else {
                 "SELECT i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
                     coalesce(i.article_html, i.content), CASE WHEN i.article_html IS NULL THEN i.content_text ELSE i.article_text END,
-                    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen
+                    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen,
+                    CASE WHEN i.dedup_time IS NULL THEN NULL ELSE coalesce(i.story, i.id) END
                  FROM items i JOIN feeds f ON f.id = i.feed_id
                  WHERE i.feed_id IN (SELECT feed_id FROM output_feeds WHERE output = $1)
                  ORDER BY i.sort_time DESC, i.id DESC LIMIT $2"
@@ -152,6 +159,21 @@ impl Postgres {
                         ],
                     )
                     .await?;
+                if e.article.is_some() {
+                    // The print of the text with the article in it; the story stays.
+                    let time: Option<i64> = w
+                        .client()
+                        .query_opt("SELECT dedup_time FROM items WHERE id = $1", &[&e.item_id])
+                        .await?
+                        .and_then(|r| r.get(0));
+                    if let Some(time) = time {
+                        super::stories::forget(&mut w.conn, &[e.item_id]).await?;
+                        if let Some(print) = &e.print {
+                            super::stories::keep_prints(&mut w.conn, &[(e.item_id, print, time)])
+                                .await?;
+                        }
+                    }
+                }
                 set_memberships(&mut w, e.item_id, &e.filters, &e.matched).await?;
                 w.bumped.push(w.url.clone());
                 Ok(())
@@ -267,6 +289,7 @@ impl Postgres {
                             &[&ids, &unix(now)],
                         )
                         .await?;
+                    super::stories::forget(&mut w.conn, &ids).await?;
                     w.client()
                         .execute("DELETE FROM items WHERE id = ANY($1)", &[&ids])
                         .await?;
@@ -474,20 +497,21 @@ pub(super) async fn upsert_items(
         .iter()
         .map(|i| clean(&i.key).into_owned())
         .collect();
-    let [tombstoned, existing, insert, update, shown] = w
+    let [tombstoned, existing, insert, update, shown, place] = w
         .conn
         .statements([
             "SELECT key FROM tombstones WHERE feed_id = $1 AND key = ANY($2)",
-            "SELECT key, id, content_hash, first_seen FROM items WHERE feed_id = $1 AND key = ANY($2)",
+            "SELECT key, id, content_hash, first_seen, dedup_time FROM items WHERE feed_id = $1 AND key = ANY($2)",
             "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, summary_text, content,
                  content_text, author, authors, categories, published, updated, first_seen, modified,
-                 sort_time, content_hash, canonical_link, enclosures, extraction)
-             SELECT $1, k, u, g, l, t, s, st, c, ct, a, au, ca, p, up, $16, $16, so, h, cl, e, x
+                 sort_time, content_hash, canonical_link, enclosures, extraction, story, dedup_time,
+                 dedup_reason)
+             SELECT $1, k, u, g, l, t, s, st, c, ct, a, au, ca, p, up, $16, $16, so, h, cl, e, x, sy, dt, dr
                FROM unnest($2::TEXT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[],
                            $8::TEXT[], $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::TEXT[],
                            $14::BIGINT[], $15::BIGINT[], $17::BIGINT[], $18::TEXT[], $19::TEXT[],
-                           $20::TEXT[], $21::TEXT[])
-                 AS n(k, u, g, l, t, s, st, c, ct, a, au, ca, p, up, so, h, cl, e, x)
+                           $20::TEXT[], $21::TEXT[], $22::BIGINT[], $23::BIGINT[], $24::TEXT[])
+                 AS n(k, u, g, l, t, s, st, c, ct, a, au, ca, p, up, so, h, cl, e, x, sy, dt, dr)
              ON CONFLICT (feed_id, key) DO NOTHING
              RETURNING id, key",
             "UPDATE items SET guid = $2, link = $3, title = $4, summary = $5,
@@ -502,6 +526,7 @@ pub(super) async fn upsert_items(
              WHERE id = $1",
             "SELECT title, link, summary, summary_text, content, content_text, author, categories, modified
              FROM items WHERE id = $1",
+            "UPDATE items SET story = $2, dedup_time = $3, dedup_reason = $4 WHERE id = $1",
         ])
         .await?;
     let client: &tokio_postgres::Client = w.conn.client();
@@ -511,9 +536,9 @@ pub(super) async fn upsert_items(
     )
     .await?;
     let gone: std::collections::HashSet<String> = gone.iter().map(|r| r.get(0)).collect();
-    let found: HashMap<String, (i64, String, i64)> = found
+    let found: HashMap<String, (i64, String, i64, Option<i64>)> = found
         .iter()
-        .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3))))
+        .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3), r.get(4))))
         .collect();
     let mut new_items = Vec::new();
     let mut changed = Vec::new();
@@ -526,13 +551,52 @@ pub(super) async fn upsert_items(
         }
         match found.get(key) {
             None => new_items.push(index),
-            Some((_, hash, _)) if *hash == item.content_hash => counts.unchanged += 1,
-            Some((id, _, first_seen)) => changed.push((index, *id, *first_seen)),
+            Some((_, hash, _, _)) if *hash == item.content_hash => counts.unchanged += 1,
+            Some((id, _, first_seen, placed)) => {
+                changed.push((index, *id, *first_seen, placed.is_some()))
+            }
         }
     }
+    // Stories: new items, and changed ones stored before stories were kept,
+    // are judged now, under the locks of their lookup keys (see `stories`).
+    let time_of = |index: usize, arrived: i64| {
+        unix(crate::dedup::item_time(
+            refresh.items[index].published,
+            values::from_unix(arrived),
+        ))
+    };
+    let to_judge: Vec<(usize, i64)> = new_items
+        .iter()
+        .map(|&i| (i, time_of(i, now)))
+        .chain(
+            changed
+                .iter()
+                .filter(|c| !c.3)
+                .map(|&(i, _, first_seen, _)| (i, time_of(i, first_seen))),
+        )
+        .collect();
+    let prints: Vec<&StoryPrint> = to_judge
+        .iter()
+        .filter_map(|&(i, _)| refresh.items[i].print.as_ref())
+        .collect();
+    super::stories::lock_keys(&mut w.conn, &prints).await?;
+    let judged: Vec<(Option<&StoryPrint>, i64)> = to_judge
+        .iter()
+        .map(|&(i, t)| (refresh.items[i].print.as_ref(), t))
+        .collect();
+    let placements =
+        super::stories::judge(&mut w.conn, feed_id, &judged, refresh.dedup_window_secs).await?;
+    let placed: HashMap<usize, (i64, &Placement)> = to_judge
+        .iter()
+        .zip(&placements)
+        .map(|(&(i, t), p)| (i, (t, p)))
+        .collect();
+    let client: &tokio_postgres::Client = w.conn.client();
     // New items: one statement for all of them (a row each from unnest), so
     // a cold poll of 30 items costs the server one statement, not 30.
     let mut member_writes = Vec::new();
+    // Prints to keep: (item id, print, time).
+    let mut keep: Vec<(i64, &StoryPrint, i64)> = Vec::new();
     if !new_items.is_empty() {
         let columns: Vec<Columns> = new_items
             .iter()
@@ -576,7 +640,13 @@ pub(super) async fn upsert_items(
         let hashes = col(&columns, |c| c.content_hash.to_string());
         let canonical = col(&columns, |c| text(&c.canonical_link));
         let enclosures = col(&columns, |c| c.enclosures.clone());
-        let params: [Param; 21] = [
+        let story: Vec<Option<i64>> = new_items.iter().map(|i| placed[i].1.story).collect();
+        let dedup_time: Vec<i64> = new_items.iter().map(|i| placed[i].0).collect();
+        let dedup_reason: Vec<Option<&str>> = new_items
+            .iter()
+            .map(|i| placed[i].1.reason.as_deref())
+            .collect();
+        let params: [Param; 24] = [
             &feed_id,
             &new_keys,
             &uids,
@@ -598,6 +668,9 @@ pub(super) async fn upsert_items(
             &canonical,
             &enclosures,
             &extraction,
+            &story,
+            &dedup_time,
+            &dedup_reason,
         ];
         let rows = client.query(&insert, &params).await?;
         let position: HashMap<&str, usize> =
@@ -606,6 +679,9 @@ pub(super) async fn upsert_items(
             let key: &str = r.get(1);
             if let Some(&index) = position.get(key) {
                 member_writes.push((r.get::<_, i64>(0), index));
+                if let Some(print) = &refresh.items[index].print {
+                    keep.push((r.get::<_, i64>(0), print, placed[&index].0));
+                }
             }
         }
         counts.new += rows.len();
@@ -613,7 +689,8 @@ pub(super) async fn upsert_items(
         counts.unchanged += new_items.len() - rows.len();
     }
     // Changed items: is the change one a reader sees (then `modified` moves)?
-    for (index, id, first_seen) in changed {
+    let mut reprinted: Vec<i64> = Vec::new();
+    for &(index, id, first_seen, was_placed) in &changed {
         let item = &refresh.items[index];
         let r = client.query_one(&shown, &[&id]).await?;
         let link: Option<String> = r.get(1);
@@ -654,7 +731,23 @@ pub(super) async fn upsert_items(
         client.execute(&update, &params).await?;
         counts.updated += 1;
         member_writes.push((id, index));
+        // Its print is replaced; its story stays (placed now if it had none).
+        let time = match placed.get(&index) {
+            Some(&(time, p)) if !was_placed => {
+                client
+                    .execute(&place, &[&id, &p.story, &time, &p.reason.as_deref()])
+                    .await?;
+                time
+            }
+            _ => time_of(index, first_seen),
+        };
+        reprinted.push(id);
+        if let Some(print) = &item.print {
+            keep.push((id, print, time));
+        }
     }
+    super::stories::forget(&mut w.conn, &reprinted).await?;
+    super::stories::keep_prints(&mut w.conn, &keep).await?;
     if !refresh.filters.is_empty() {
         for (id, index) in member_writes {
             let matched = refresh.matches.get(index).map(Vec::as_slice).unwrap_or(&[]);

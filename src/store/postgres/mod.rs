@@ -19,12 +19,15 @@
 //! - this file: the handle, runtime, pool, listener, claims, maintenance;
 //! - `feeds`: per-feed bookkeeping;
 //! - `items`: items, outputs, memberships, retention;
+//! - `stories`: which items are copies of one story (and the locks that
+//!   keep two daemons' judgments of one story apart);
 //! - `schema`: the embedded migrations.
 
 mod feeds;
 mod import;
 mod items;
 mod schema;
+mod stories;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -8,6 +8,7 @@
 //! lease: who polls it now (`lease_owner`), until when in the database's
 //! clock (`lease_until`) and the claim's fencing token (`lease_epoch`, bumped
 //! by every claim; a poll's writes are applied only while it is unchanged).
+//! Migration 2 is SQLite's 11 (stories).
 
 use tokio_postgres::Client;
 
@@ -106,6 +107,28 @@ const MIGRATIONS: &[&str] = &[
         NULL;
     END
     $$;
+    "#,
+    // 2: stories, as SQLite's migration 11. `story` is the row id of the
+    // story's first item (NULL for that item itself), `dedup_time` the time
+    // that places the item in the window (NULL: stored before stories were
+    // kept), `dedup_reason` why it joined. Signatures and lookup keys are kept
+    // while the window can still compare a new item with them.
+    r#"
+    ALTER TABLE items ADD COLUMN story BIGINT, ADD COLUMN dedup_time BIGINT,
+        ADD COLUMN dedup_reason TEXT;
+    CREATE INDEX items_by_story ON items (story) WHERE story IS NOT NULL;
+    CREATE TABLE dedup_signatures (
+        item_id   BIGINT PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        time      BIGINT NOT NULL,
+        signature BYTEA NOT NULL
+    );
+    CREATE INDEX dedup_signatures_by_time ON dedup_signatures (time);
+    CREATE TABLE dedup_keys (
+        key     BIGINT NOT NULL,
+        time    BIGINT NOT NULL,
+        item_id BIGINT NOT NULL,
+        PRIMARY KEY (key, time, item_id)
+    );
     "#,
 ];
 

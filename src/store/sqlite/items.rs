@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use super::Sqlite;
 use crate::model::{HtmlText, NewItem, StoreCounts, StoredItem};
 use crate::normalize::public_id;
-use crate::store::values::{self, prepared_or_legacy, sort_time, unix};
+use crate::store::values::{self, from_unix, prepared_or_legacy, sort_time, unix};
 use crate::store::{
     BACKFILL_CHUNK, Extraction, FeedRef, PRUNE_CHUNK, Pending, Refresh, StoreError,
 };
@@ -18,7 +18,8 @@ const MANY_FEEDS: usize = 50;
 // The full text, when extracted, stands in for the feed's content.
 pub(super) const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.summary, i.summary_text,
     coalesce(i.article_html, i.content), CASE WHEN i.article_html IS NULL THEN i.content_text ELSE i.article_text END,
-    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen";
+    i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen,
+    CASE WHEN i.dedup_time IS NULL THEN NULL ELSE coalesce(i.story, i.id) END";
 
 impl Sqlite {
     /// Records which feeds each output draws on (replacing what was there), in
@@ -121,6 +122,13 @@ impl Sqlite {
                         unix(now)
                     ],
                 )?;
+                if e.article.is_some() {
+                    let time: Option<i64> = c
+                        .query_row("SELECT dedup_time FROM items WHERE id = ?1", [e.item_id], |r| r.get(0))?;
+                    if let Some(time) = time {
+                        super::stories::replace_print(c, e.item_id, e.print.as_ref(), time)?;
+                    }
+                }
                 set_memberships(c, e.item_id, &e.filters, &e.matched)
             },
             |(), url, shared| shared.bump(url),
@@ -217,6 +225,7 @@ impl Sqlite {
                          SELECT feed_id, key, ?2 FROM items WHERE id = ?1",
                         params![id, unix(now)],
                     )?;
+                    super::stories::forget(c, *id)?;
                     c.execute("DELETE FROM items WHERE id = ?1", [id])?;
                 }
                 // A tombstone is needed only while the source may still list the item.
@@ -327,10 +336,12 @@ pub(super) fn upsert_items(
     let mut insert = tx.prepare_cached(
         "INSERT INTO items (feed_id, key, uid, guid, link, title, summary, summary_text, content,
              content_text, author, authors, categories, published, updated, first_seen, modified,
-             sort_time, content_hash, canonical_link, enclosures, extraction)
+             sort_time, content_hash, canonical_link, enclosures, extraction, story, dedup_time,
+             dedup_reason)
          VALUES (:feed_id, :key, :uid, :guid, :link, :title, :summary, :summary_text, :content,
              :content_text, :author, :authors, :categories, :published, :updated, :modified, :modified,
-             :sort_time, :content_hash, :canonical_link, :enclosures, :extraction)",
+             :sort_time, :content_hash, :canonical_link, :enclosures, :extraction, :story, :dedup_time,
+             :dedup_reason)",
     )?;
     let mut update = tx.prepare_cached(
         "UPDATE items SET guid = :guid, link = :link, title = :title, summary = :summary,
@@ -368,15 +379,23 @@ pub(super) fn upsert_items(
                 } else {
                     "off"
                 };
+                let time = unix(crate::dedup::item_time(item.published, from_unix(now)));
+                let placed =
+                    super::stories::judge_new(tx, feed_id, item, time, refresh.dedup_window_secs)?;
                 let mut params = columns.params();
                 params.extend([
                     (":feed_id", &feed_id as &dyn ToSql),
                     (":key", &item.key),
                     (":uid", &uid),
                     (":extraction", &extraction),
+                    (":story", &placed.story),
+                    (":dedup_time", &time),
+                    (":dedup_reason", &placed.reason),
                 ]);
                 insert.execute(&*params)?;
-                memberships(tx.last_insert_rowid(), index)?;
+                let id = tx.last_insert_rowid();
+                memberships(id, index)?;
+                super::stories::keep_print(tx, id, item.print.as_ref(), time)?;
                 counts.new += 1;
             }
             Some((_, hash, _)) if hash == item.content_hash => counts.unchanged += 1,
@@ -410,6 +429,11 @@ pub(super) fn upsert_items(
                 ]);
                 update.execute(&*params)?;
                 memberships(id, index)?;
+                let time = unix(crate::dedup::item_time(
+                    item.published,
+                    from_unix(first_seen),
+                ));
+                super::stories::reprint(tx, id, feed_id, item, time, refresh.dedup_window_secs)?;
                 counts.updated += 1;
             }
         }

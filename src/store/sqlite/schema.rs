@@ -122,6 +122,29 @@ const MIGRATIONS: &[&str] = &[
     UPDATE items SET link = NULL
      WHERE link IS NOT NULL AND lower(link) NOT LIKE 'http://%' AND lower(link) NOT LIKE 'https://%';
     "#,
+    // 11: stories (copies of one story from several feeds). `story` is the row
+    // id of the story's first item, NULL for that first item itself;
+    // `dedup_time` the time that places it in the window (NULL: stored before
+    // stories were kept); `dedup_reason` why it joined. Signatures and lookup keys are kept while the window can
+    // still compare a new item with them (store::stories).
+    r#"
+    ALTER TABLE items ADD COLUMN story INTEGER;
+    ALTER TABLE items ADD COLUMN dedup_time INTEGER;
+    ALTER TABLE items ADD COLUMN dedup_reason TEXT;
+    CREATE INDEX items_by_story ON items (story) WHERE story IS NOT NULL;
+    CREATE TABLE dedup_signatures (
+        item_id   INTEGER PRIMARY KEY REFERENCES items(id) ON DELETE CASCADE,
+        time      INTEGER NOT NULL,
+        signature BLOB NOT NULL
+    );
+    CREATE INDEX dedup_signatures_by_time ON dedup_signatures (time);
+    CREATE TABLE dedup_keys (
+        key     INTEGER NOT NULL,
+        time    INTEGER NOT NULL,
+        item_id INTEGER NOT NULL,
+        PRIMARY KEY (key, time, item_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build writes.

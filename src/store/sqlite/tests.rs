@@ -24,6 +24,7 @@ fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> NewItem {
         updated: None,
         enclosures: vec![],
         content_hash: crate::normalize::hex_digest(title.as_bytes()),
+        print: None,
     }
 }
 
@@ -52,6 +53,7 @@ fn refresh(items: &[NewItem]) -> Refresh {
         full_text: false,
         moved_to: None,
         not_before: None,
+        dedup_window_secs: 72 * 3600,
     }
 }
 
