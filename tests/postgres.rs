@@ -1,5 +1,6 @@
 //! Several daemons on one PostgreSQL database: shared polling, lease takeover
-//! after kill -9, fencing of a stale lease's writes, `tidings migrate`,
+//! after kill -9, fencing of a stale lease's writes, copies of one story
+//! stored by two daemons at once, `tidings migrate`,
 //! /healthz and polling while the database is away. They need a server:
 //! `TIDINGS_TEST_POSTGRES` (scripts/test.sh starts one); without it each says
 //! it is skipped.
@@ -237,6 +238,116 @@ fn refresh(title: &str) -> Refresh {
     }
 }
 
+/// The text of story `s`: a few sentences of words no other story uses.
+fn story_text(s: usize) -> String {
+    let mut x = (s as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut words = Vec::new();
+    for _ in 0..90 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let len = 3 + (x % 6) as usize;
+        let w: String = (0..len)
+            .map(|i| (b'a' + ((x >> (i * 5)) % 26) as u8) as char)
+            .collect();
+        words.push(w);
+    }
+    words
+        .chunks(15)
+        .map(|c| format!("{}.", c.join(" ")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A document of one item, a copy of story `s` as feed `feed` carries it.
+fn copy_of(feed: &str, s: usize) -> Refresh {
+    let mut r = refresh(&format!("Story {s} as {feed} tells it"));
+    let text = story_text(s);
+    let item = &mut r.items[0];
+    item.key = format!("{feed}-{s}");
+    item.guid = Some(item.key.clone());
+    item.link = Some(format!("https://{feed}.example/{s}"));
+    item.canonical_link = item.link.clone();
+    item.title = format!("Story {s}");
+    item.summary = Some(HtmlText {
+        html: format!("<p>{text}</p>"),
+        text: text.clone(),
+    });
+    item.published = Some(Utc::now() - chrono::Duration::hours(1));
+    item.content_hash = format!("{feed}-{s}");
+    item.print = tidings::dedup::print(&item.title, &text, "");
+    assert!(item.print.is_some());
+    r
+}
+
+// Two daemons store copies of one story at the same moment, each in its own
+// transaction: without the key locks neither sees the other's uncommitted
+// copy and the story splits in two (it did, in most rounds, before them).
+#[test]
+fn two_daemons_storing_copies_of_one_story_at_once_make_one_story() {
+    let Some(url) = database("copies of one story stored at once") else {
+        return;
+    };
+    // Twelve rounds of one copy each (few keys: a lock per key), then one of
+    // six copies each (more keys than a write locks one by one: one lock).
+    const STORIES: usize = 18;
+    let rounds: Vec<std::ops::Range<usize>> = (0..12)
+        .map(|s| s..s + 1)
+        .chain(std::iter::once(12..18))
+        .collect();
+    let (a, b) = (open(&url), open(&url));
+    let feeds = ["https://wire.example/feed", "https://paper.example/feed"];
+    for round in rounds {
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            for (store, (url, name)) in [(&a, (feeds[0], "wire")), (&b, (feeds[1], "paper"))] {
+                let (barrier, round) = (&barrier, round.clone());
+                scope.spawn(move || {
+                    let feed = FeedRef { url, name };
+                    let mut r = copy_of(name, round.start);
+                    for s in round.clone().skip(1) {
+                        r.items.extend(copy_of(name, s).items);
+                        r.matches.push(vec![]);
+                    }
+                    barrier.wait();
+                    let counts = store.record_refresh(&feed, r, Utc::now()).wait().unwrap();
+                    assert_eq!(counts.new, round.len());
+                });
+            }
+        });
+    }
+    let urls: Vec<String> = feeds.iter().map(|u| u.to_string()).collect();
+    let items = a.newest_items_of(&urls, 100).unwrap();
+    assert_eq!(items.len(), 2 * STORIES);
+    let mut stories: std::collections::HashMap<i64, Vec<String>> = Default::default();
+    for i in &items {
+        let story = i.story.expect("every item is placed");
+        stories.entry(story).or_default().push(i.feed_url.clone());
+    }
+    assert_eq!(stories.len(), STORIES, "{stories:#?}");
+    for copies in stories.values() {
+        assert_eq!(copies.len(), 2, "{stories:#?}");
+    }
+    // The later copy says why it joined.
+    let joined = items
+        .iter()
+        .filter(|i| b.story_reason(&i.uid).unwrap().is_some())
+        .count();
+    assert_eq!(joined, STORIES);
+    let (signatures, keys) = a.print_counts().unwrap();
+    assert_eq!(signatures, 2 * STORIES as u64);
+    assert!(keys >= signatures, "{keys}");
+    // Expiry forgets the prints (not the stories).
+    assert_eq!(
+        a.expire_prints(Utc::now().timestamp() + 1).unwrap(),
+        2 * STORIES
+    );
+    assert_eq!(a.print_counts().unwrap(), (0, 0));
+    let items = a.newest_items_of(&urls, 100).unwrap();
+    let kept: std::collections::HashSet<i64> = items.iter().filter_map(|i| i.story).collect();
+    assert_eq!(kept.len(), STORIES);
+}
+
 #[test]
 fn a_write_under_a_lease_that_ran_out_is_refused_once_another_daemon_claimed() {
     let Some(url) = database("fencing") else {
@@ -324,7 +435,20 @@ async fn migrate_copies_an_sqlite_database_once_and_it_serves_the_same() {
     );
     let db = dir.path().join("s.db");
     let sqlite = Store::open(&db).unwrap();
+    // Two copies of one story (the fixtures' items are older than the window).
+    let copies = ["https://wire.example/feed", "https://paper.example/feed"];
+    for (url, name) in copies.iter().zip(["wire", "paper"]) {
+        let feed = FeedRef { url, name };
+        let r = copy_of(name, 0);
+        sqlite.record_refresh(&feed, r, Utc::now()).await.unwrap();
+    }
     let counts = sqlite.table_counts().unwrap();
+    for table in ["dedup_signatures", "dedup_keys"] {
+        assert!(
+            counts.iter().any(|(t, n)| t == table && *n > 0),
+            "{counts:?}"
+        );
+    }
     let migrate = |force: bool| {
         let mut args = vec![
             "migrate",
@@ -363,6 +487,19 @@ async fn migrate_copies_an_sqlite_database_once_and_it_serves_the_same() {
     assert!(migrate(true).status.success());
     let pg = open(&url);
     assert_eq!(pg.table_counts().unwrap(), counts);
+    // Items keep their stories (and the copy its reason).
+    let copies: Vec<String> = copies.iter().map(|c| c.to_string()).collect();
+    let stories = |s: &Store| {
+        s.newest_items_of(&copies, 10)
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.uid.clone(), i.story, s.story_reason(&i.uid).unwrap()))
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let copied = stories(&pg);
+    assert_eq!(copied, stories(&sqlite));
+    let ids: std::collections::HashSet<_> = copied.iter().map(|c| c.1).collect();
+    assert_eq!((copied.len(), ids.len()), (2, 1), "{copied:?}");
     // The copy serves what the file served, and polls on from its state.
     let pg_config = dir.path().join("pg.toml");
     std::fs::write(

@@ -4,12 +4,11 @@
 //!
 //! Several daemons may store copies of one story at once, each in its own
 //! transaction, and neither would see the other's uncommitted rows. So a
-//! write first takes a transaction-scoped advisory lock on each lookup key of
-//! the items it is about to judge (all of them in one statement, in one
-//! global order, so two writes cannot deadlock), then reads the candidates:
-//! a write judging a copy that shares a key with another write's item waits
-//! for that write to commit and then sees it (each statement of a READ
-//! COMMITTED transaction reads what committed before it began).
+//! write first takes transaction-scoped advisory locks on the lookup keys of
+//! the items it is about to judge (see [`lock_keys`]), then reads the
+//! candidates: a write judging a copy that shares a key with another write's
+//! item waits for that write to commit and then sees it (each statement of a
+//! READ COMMITTED transaction reads what committed before it began).
 
 use std::collections::HashMap;
 
@@ -26,14 +25,28 @@ use crate::store::stories::{CANDIDATES, Candidate, KEYS, Placement, place};
 /// space, apart from the migrations' `bigint` lock).
 const KEY_LOCK_CLASS: i32 = 0x7374_6f72; // "stor"
 
+/// The class of the one lock every judging write takes first: shared by
+/// writes that lock their keys, exclusive for a write with more keys than
+/// [`MAX_KEY_LOCKS`].
+const ALL_KEYS_CLASS: i32 = 0x7374_6f73;
+
+/// Key locks one write takes at most. PostgreSQL's lock table holds
+/// `max_locks_per_transaction` (64 by default) locks per connection on
+/// average: a cold poll's document of 30 new items has ~400 keys, and 16
+/// such writes per daemon would exhaust it ("out of shared memory"). A
+/// write with more keys takes the one exclusive lock instead.
+const MAX_KEY_LOCKS: usize = 48;
+
 /// The advisory lock object of a lookup key (keys are folded to 32 bits:
 /// two keys sharing a lock only wait for each other).
 fn lock_of(key: u64) -> i32 {
     (key ^ (key >> 32)) as u32 as i32
 }
 
-/// Takes the advisory locks (until the transaction ends) on every lookup key
-/// of `prints`, in one global order.
+/// Takes the advisory locks (until the transaction ends) that keep two
+/// writes judging copies of one story apart: the shared lock and every
+/// lookup key of `prints` in one global order (no two writes can deadlock),
+/// or, with more than [`MAX_KEY_LOCKS`] keys, the exclusive lock alone.
 pub(super) async fn lock_keys(conn: &mut Conn, prints: &[&StoryPrint]) -> Result<(), StoreError> {
     let mut locks: Vec<i32> = prints
         .iter()
@@ -44,13 +57,21 @@ pub(super) async fn lock_keys(conn: &mut Conn, prints: &[&StoryPrint]) -> Result
     }
     locks.sort_unstable();
     locks.dedup();
-    // A function scan yields the array in order: the locks are taken in it.
-    let stmt = conn
-        .statement("SELECT count(pg_advisory_xact_lock($1, k)) FROM unnest($2::INT4[]) AS k")
+    let [shared, exclusive, keys] = conn
+        .statements([
+            "SELECT pg_advisory_xact_lock_shared($1, 0)",
+            "SELECT pg_advisory_xact_lock($1, 0)",
+            // A function scan yields the array in order: the locks are taken in it.
+            "SELECT count(pg_advisory_xact_lock($1, k)) FROM unnest($2::INT4[]) AS k",
+        ])
         .await?;
-    conn.client()
-        .query_one(&stmt, &[&KEY_LOCK_CLASS, &locks])
-        .await?;
+    let client = conn.client();
+    if locks.len() > MAX_KEY_LOCKS {
+        client.execute(&exclusive, &[&ALL_KEYS_CLASS]).await?;
+    } else {
+        client.execute(&shared, &[&ALL_KEYS_CLASS]).await?;
+        client.query_one(&keys, &[&KEY_LOCK_CLASS, &locks]).await?;
+    }
     Ok(())
 }
 
