@@ -18,6 +18,8 @@
 #
 # Rerun: benches/postgres.sh [N]
 # Env: CONC=32 (concurrency of each tidings), LEASE=10 (lease_secs in part 3),
+#      RECENT=1 (the newest items dated now, as in scale.sh: story
+#      de-duplication has work to do; by default the items are older than its window),
 #      KEEP=1 (keep the temp dir), TIDINGS_BIN=path (measure this binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -147,12 +149,18 @@ cpu2=$(pg_cpu)
 read -r q_wall q_cpu q_rss < <(tv "$WORK/pg-304.time")
 P_SIZE=$("$PSQL" -tA "$(db_url one)" -c "SELECT pg_database_size(current_database())")
 P_ITEMS_SIZE=$("$PSQL" -tA "$(db_url one)" -c "SELECT pg_total_relation_size('items') + pg_total_relation_size('memberships')")
+P_PRINTS_SIZE=$("$PSQL" -tA "$(db_url one)" -c "SELECT pg_total_relation_size('dedup_signatures') + pg_total_relation_size('dedup_keys')")
+P_PRINTS=$("$PSQL" -tA "$(db_url one)" -c "SELECT count(*) FROM dedup_signatures")
+P_JOINED=$("$PSQL" -tA "$(db_url one)" -c "SELECT count(*) FROM items WHERE story IS NOT NULL")
+S_JOINED=$(sqlite3 "$WORK/sqlite/tidings.db" 'SELECT count(*) FROM items WHERE story IS NOT NULL')
+S_PRINTS=$(sqlite3 "$WORK/sqlite/tidings.db" 'SELECT count(*) FROM dedup_signatures')
 say "== $N feeds, one daemon, cold (tidings $(git -C "$ROOT" rev-parse --short HEAD), concurrency $CONC, $(nproc) cores, $("$PSQL" --version | sed 's/psql (PostgreSQL) /PostgreSQL /'))"
 say "SQLite:     wall $s_wall s, tidings CPU $s_cpu s, peak RSS $s_rss MB, $S_ITEMS items, file $((S_SIZE / 1048576)) MB"
 say "PostgreSQL: wall $p_wall s, tidings CPU $p_cpu s, server CPU $(python3 -c "print(f'{$cpu1-$cpu0:.2f}')") s, peak RSS $p_rss MB, $P_ITEMS items, database $((P_SIZE / 1048576)) MB (items+memberships $((P_ITEMS_SIZE / 1048576)) MB)"
 say "PostgreSQL / SQLite wall: $(python3 -c "print(f'{$p_wall/$s_wall:.2f}x')")"
 say "all 304: SQLite wall $s3_wall s, tidings CPU $s3_cpu s; PostgreSQL wall $q_wall s, tidings CPU $q_cpu s, server CPU $(python3 -c "print(f'{$cpu2-$cpu1:.2f}')") s"
 say "per feed (cold): tidings CPU $(python3 -c "print(f'{$p_cpu/$N*1000:.2f}')") ms, server CPU $(python3 -c "print(f'{($cpu1-$cpu0)/$N*1000:.2f}')") ms; per 304 poll: tidings $(python3 -c "print(f'{$q_cpu/$N*1000:.2f}')") ms, server $(python3 -c "print(f'{($cpu2-$cpu1)/$N*1000:.2f}')") ms; bytes per stored item: $(python3 -c "print(round($P_ITEMS_SIZE/max($P_ITEMS,1)))")"
+say "stories: items that joined another item's story: SQLite $S_JOINED, PostgreSQL $P_JOINED; prints kept: SQLite $S_PRINTS, PostgreSQL $P_PRINTS, $((P_PRINTS_SIZE / 1048576)) MB (bytes per print: $(python3 -c "print(round($P_PRINTS_SIZE/max($P_PRINTS,1)))"))"
 [ "$P_ITEMS" = "$S_ITEMS" ] || say "MISMATCH: PostgreSQL stored $P_ITEMS items, SQLite $S_ITEMS"
 
 # ---- 2 and 3: two daemons ---------------------------------------------------------
@@ -188,6 +196,7 @@ two_daemons() { # NAME KILL_AT_FRACTION(0 = no kill)
   local polled_a polled_b
   polled_a=$(grep -c 'polled' "$WORK/$name.a.log" || true); polled_b=$(grep -c 'polled' "$WORK/$name.b.log" || true)
   say "polls logged: A $polled_a, B $polled_b"
+  say "items that joined another item's story: $("$PSQL" -tA "$(db_url "$name")" -c "SELECT count(*) FROM items WHERE story IS NOT NULL") (one daemon on SQLite: $S_JOINED)"
   if [ -z "$killed" ]; then
     curl -sf -o "$WORK/$name.a.xml" "http://127.0.0.1:$pa/feeds/all.xml"
     curl -sf -o "$WORK/$name.b.xml" "http://127.0.0.1:$pb/feeds/all.xml"
