@@ -154,7 +154,11 @@ async fn metrics_are_served_on_their_own_listener_only() {
             .await
         {
             text = r.text().await.unwrap();
-            if text.contains("tidings_polls_total{result=\"stored\"} 1") {
+            // The handler reads the feeds' states before the counters: a
+            // scrape during the poll's commit can see the count but not the state.
+            if text.contains("tidings_polls_total{result=\"stored\"} 1")
+                && text.contains("tidings_feeds{state=\"ok\"} 1")
+            {
                 break;
             }
         }
