@@ -19,6 +19,9 @@ type Param = Box<dyn ToSql + Sync + Send>;
 /// One table's copy: how its rows are read from SQLite and upserted here.
 struct Table {
     name: &'static str,
+    /// Paged tables: `select` takes the last row's first `paged` (integer)
+    /// columns, then the page size, and orders by them.
+    paged: usize,
     select: &'static str,
     upsert: &'static str,
     /// Columns holding text (cleaned of NUL characters), by position.
@@ -37,6 +40,7 @@ enum Kind {
 const TABLES: [Table; 8] = [
     Table {
         name: "feeds",
+        paged: 0,
         select:
             "SELECT id, url, name, title, site_link, etag, last_modified, last_poll, last_status,
                         last_error, consecutive_failures, last_new_item, created, current_url,
@@ -75,6 +79,7 @@ const TABLES: [Table; 8] = [
     },
     Table {
         name: "items",
+        paged: 1,
         select:
             "SELECT id, feed_id, key, uid, guid, link, title, summary, content, author, categories,
                         published, updated, first_seen, modified, sort_time, content_hash,
@@ -136,6 +141,7 @@ const TABLES: [Table; 8] = [
     },
     Table {
         name: "tombstones",
+        paged: 0,
         select: "SELECT feed_id, key, pruned FROM tombstones ORDER BY feed_id, key",
         upsert: "INSERT INTO tombstones (feed_id, key, pruned) VALUES ($1, $2, $3)
                  ON CONFLICT (feed_id, key) DO UPDATE SET pruned = excluded.pruned",
@@ -143,12 +149,14 @@ const TABLES: [Table; 8] = [
     },
     Table {
         name: "memberships",
+        paged: 0,
         select: "SELECT output, item_id FROM memberships ORDER BY output, item_id",
         upsert: "INSERT INTO memberships (output, item_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         kinds: &[Kind::Text, Kind::Int],
     },
     Table {
         name: "output_state",
+        paged: 0,
         select: "SELECT output, fingerprint, evaluated FROM output_state ORDER BY output",
         upsert: "INSERT INTO output_state (output, fingerprint, evaluated) VALUES ($1, $2, $3)
                  ON CONFLICT (output) DO UPDATE SET fingerprint = excluded.fingerprint,
@@ -157,13 +165,16 @@ const TABLES: [Table; 8] = [
     },
     Table {
         name: "output_feeds",
+        paged: 0,
         select: "SELECT output, feed_id FROM output_feeds ORDER BY output, feed_id",
         upsert: "INSERT INTO output_feeds (output, feed_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         kinds: &[Kind::Text, Kind::Int],
     },
     Table {
         name: "dedup_signatures",
-        select: "SELECT item_id, time, signature FROM dedup_signatures ORDER BY item_id",
+        paged: 1,
+        select: "SELECT item_id, time, signature FROM dedup_signatures WHERE item_id > ?1
+                 ORDER BY item_id LIMIT ?2",
         upsert: "INSERT INTO dedup_signatures (item_id, time, signature) VALUES ($1, $2, $3)
                  ON CONFLICT (item_id) DO UPDATE SET time = excluded.time,
                      signature = excluded.signature",
@@ -171,7 +182,9 @@ const TABLES: [Table; 8] = [
     },
     Table {
         name: "dedup_keys",
-        select: "SELECT key, time, item_id FROM dedup_keys ORDER BY key, time, item_id",
+        paged: 3,
+        select: "SELECT key, time, item_id FROM dedup_keys
+                 WHERE (key, time, item_id) > (?1, ?2, ?3) ORDER BY key, time, item_id LIMIT ?4",
         upsert: "INSERT INTO dedup_keys (key, time, item_id) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
         kinds: &[Kind::Int, Kind::Int, Kind::Int],
@@ -220,35 +233,38 @@ impl Postgres {
         let mut copied = Vec::new();
         for table in &TABLES {
             let mut n = 0u64;
-            let mut after = 0i64;
+            // Where the next page starts: the last row's paging columns.
+            let mut after = vec![i64::MIN; table.paged];
             loop {
-                // Items are paged by id (the only large table); the others are read whole.
-                let rows: Vec<Vec<Param>> = {
+                // Items and stories' prints are paged (the large tables); the
+                // others are read whole.
+                let (rows, last): (Vec<Vec<Param>>, Option<Vec<i64>>) = {
                     let mut stmt = source.prepare(table.select)?;
                     let read = |r: &rusqlite::Row| {
-                        table
+                        let values = table
                             .kinds
                             .iter()
                             .enumerate()
                             .map(|(i, k)| value(r, i, *k))
-                            .collect::<rusqlite::Result<Vec<_>>>()
+                            .collect::<rusqlite::Result<Vec<_>>>()?;
+                        let at = (0..table.paged)
+                            .map(|i| r.get::<_, i64>(i))
+                            .collect::<rusqlite::Result<Vec<_>>>()?;
+                        Ok((values, at))
                     };
-                    let rows = if table.name == "items" {
-                        stmt.query_map(rusqlite::params![after, CHUNK as i64], read)?
-                            .collect::<rusqlite::Result<Vec<_>>>()?
-                    } else {
-                        stmt.query_map([], read)?
-                            .collect::<rusqlite::Result<Vec<_>>>()?
-                    };
-                    if table.name == "items" && !rows.is_empty() {
-                        after = source.query_row(
-                            "SELECT max(id) FROM (SELECT id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2)",
-                            rusqlite::params![after, CHUNK as i64],
-                            |r| r.get(0),
-                        )?;
+                    let mut params: Vec<i64> = after.clone();
+                    if table.paged > 0 {
+                        params.push(CHUNK as i64);
                     }
-                    rows
+                    let read: Vec<(Vec<Param>, Vec<i64>)> = stmt
+                        .query_map(rusqlite::params_from_iter(params), read)?
+                        .collect::<rusqlite::Result<_>>()?;
+                    let last = read.last().map(|r| r.1.clone());
+                    (read.into_iter().map(|r| r.0).collect(), last)
                 };
+                if let Some(last) = last {
+                    after = last;
+                }
                 let count = rows.len();
                 let mut rows = rows;
                 while !rows.is_empty() {
@@ -271,7 +287,7 @@ impl Postgres {
                     })?;
                 }
                 n += count as u64;
-                if table.name != "items" || count < CHUNK {
+                if table.paged == 0 || count < CHUNK {
                     break;
                 }
             }
