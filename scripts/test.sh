@@ -2,8 +2,9 @@
 # The README's test command. On a fresh Debian machine with Rust installed it
 # installs what the tests need (the real feed clients that read what tidings
 # serves: xmllint, newsboat, rss2email, Python feedparser, Node rss-parser and
-# feedsmith; headless Chromium, which renders the output pages), then runs the
-# format check, clippy and the whole test suite.
+# feedsmith; headless Chromium, which renders the output pages; PostgreSQL),
+# then runs the format check, clippy and the whole test suite on SQLite, and the
+# integration suite again on a throwaway PostgreSQL server (scripts/postgres.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,8 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 python3 -m venv --help >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v kill >/dev/null 2>&1 || need_apt+=(procps)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v runuser >/dev/null 2>&1 || need_apt+=(util-linux)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing Debian packages: ${need_apt[*]}"
   as_root apt-get update -qq
@@ -47,5 +50,13 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy -j2 --all-targets -- -D warnings
-echo "== cargo test"
+echo "== cargo test (SQLite)"
 cargo test -j2
+
+echo "== cargo test --test integration (PostgreSQL)"
+pg_dir=$(mktemp -d /tmp/tidings-pg.XXXXXX)
+chmod 755 "$pg_dir"
+trap 'scripts/postgres.sh stop "$pg_dir/server"; rm -rf "$pg_dir"' EXIT
+TIDINGS_TEST_POSTGRES=$(scripts/postgres.sh start "$pg_dir/server")
+export TIDINGS_TEST_POSTGRES
+cargo test -j2 --test integration

@@ -148,6 +148,7 @@ async fn register(store: &Store, config: &Config) -> anyhow::Result<()> {
         .map(|o| (o.name, o.feed_urls))
         .collect();
     let (s, limit) = (store.clone(), config.daemon.max_database_mb);
+    store.set_lease(config.daemon.lease.as_secs());
     store::blocking(move || {
         let refs: Vec<FeedRef> = feeds.iter().map(|f| pipeline::feed_ref(f)).collect();
         s.register_feeds(&refs, Utc::now())?;

@@ -21,7 +21,8 @@
 //! - [`normalize`]: item identity, titles, bodies prepared once, links.
 //! - [`text`]: the one home of HTML and text (to text, sanitizing, entities, links).
 //! - [`extract`]: article pages → clean article HTML and text.
-//! - [`store`]: SQLite; the only module that knows SQL.
+//! - [`store`]: one `Store` over two engines (SQLite by default, PostgreSQL for
+//!   several daemons sharing the polls); the only module that knows SQL.
 //! - [`membership`]: which filtered outputs an item belongs to.
 //! - [`dedup`]: whether an item is a copy of a story already seen (signatures,
 //!   lookup keys, the decision and its reasons); pure, storage is `store`'s.

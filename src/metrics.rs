@@ -45,6 +45,8 @@ impl Metrics {
             RefreshResult::Deferred(_) => 2,
             RefreshResult::Gone => 3,
             RefreshResult::Failed(_) => 4,
+            // Not this daemon's poll: counted by the daemon that polled it.
+            RefreshResult::Elsewhere(_) => return,
         };
         add(&self.polls[i], 1);
         let secs = elapsed.as_secs_f64();

@@ -283,6 +283,40 @@ pub enum RefreshResult {
     Gone,
     /// Fetch, parse or store failed; nothing of this refresh was written but bookkeeping.
     Failed(String),
+    /// Another daemon sharing the database has this feed (PostgreSQL only).
+    Elsewhere(Elsewhere),
+}
+
+/// Why a daemon sharing a PostgreSQL database did not poll (or store) a feed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Elsewhere {
+    /// Another daemon is polling it; its lease runs out about then.
+    Busy {
+        /// When to look again (this machine's clock).
+        until: DateTime<Utc>,
+    },
+    /// Another daemon polled (or claimed) it since this daemon read its state:
+    /// the state now, to schedule from.
+    Polled(Box<FeedState>),
+    /// This daemon's lease ran out mid-poll and another daemon claimed the
+    /// feed: this poll's results were refused, the newer poll's stand.
+    LeaseLost,
+}
+
+impl std::fmt::Display for Elsewhere {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Elsewhere::Busy { until } => write!(
+                f,
+                "another daemon is polling it (lease until {})",
+                until.format("%H:%M:%S UTC")
+            ),
+            Elsewhere::Polled(_) => f.write_str("another daemon polled it"),
+            Elsewhere::LeaseLost => {
+                f.write_str("lease ran out; another daemon took it over (results dropped)")
+            }
+        }
+    }
 }
 
 /// One feed's refresh, for logs and `tidings once`.

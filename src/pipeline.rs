@@ -18,8 +18,8 @@ use crate::extract::{self, SiteRule};
 use crate::fetch::PageFetcher;
 use crate::membership::{self, Filters};
 use crate::metrics::Metrics;
-use crate::model::{FetchKind, HtmlText, RefreshReport, RefreshResult};
-use crate::store::{self, FeedRef, Refresh, Store};
+use crate::model::{Elsewhere, FeedState, FetchKind, HtmlText, RefreshReport, RefreshResult};
+use crate::store::{self, Claim, FeedRef, Refresh, Store};
 use crate::{normalize, parse};
 
 /// What a refresh needs: the shared client and store, and the per-document cap.
@@ -113,8 +113,41 @@ pub async fn refresh(ctx: &Context, feed: &Arc<FeedConfig>) -> RefreshReport {
     let span = info_span!("refresh", feed = %feed.name, url = %feed.url);
     async {
         let started = Instant::now();
-        let (result, not_before, consecutive_failures, storage_unavailable) = match run(ctx, feed).await {
+        let (claimed, state) = match claim(ctx, feed).await {
+            Ok(Ok(state)) => (state.is_some(), state),
+            Ok(Err(elsewhere)) => {
+                tracing::debug!(reason = %elsewhere, "not polled here");
+                return RefreshReport {
+                    url: feed.url.to_string(),
+                    name: feed.name.clone(),
+                    result: RefreshResult::Elsewhere(elsewhere),
+                    elapsed: started.elapsed(),
+                    not_before: None,
+                    consecutive_failures: 0,
+                    storage_unavailable: false,
+                };
+            }
+            Err(failure) => {
+                // The database cannot be reached: nothing can be recorded; the
+                // scheduler pauses polling until it answers again.
+                tracing::error!(error = %failure.message, "the database cannot be reached: polling pauses, serving goes on");
+                return RefreshReport {
+                    url: feed.url.to_string(),
+                    name: feed.name.clone(),
+                    result: RefreshResult::Failed(failure.message),
+                    elapsed: started.elapsed(),
+                    not_before: None,
+                    consecutive_failures: 0,
+                    storage_unavailable: failure.storage,
+                };
+            }
+        };
+        let (result, not_before, consecutive_failures, storage_unavailable) = match run(ctx, feed, state).await {
             Ok((result, not_before)) => (result, not_before, 0, false),
+            Err(failure) if failure.lease_lost => {
+                warn!("the lease ran out mid-poll and another daemon claimed the feed: this poll's results are dropped");
+                (RefreshResult::Elsewhere(Elsewhere::LeaseLost), None, 0, false)
+            }
             Err(failure) if failure.storage => {
                 // Nothing can be recorded either; the scheduler pauses polling.
                 tracing::error!(error = %failure.message, "the database cannot take writes: polling pauses, serving goes on");
@@ -139,7 +172,13 @@ pub async fn refresh(ctx: &Context, feed: &Arc<FeedConfig>) -> RefreshReport {
             RefreshResult::Gone => {
                 warn!("410 Gone: polling stopped; remove the feed from the config")
             }
-            RefreshResult::Failed(_) => {}
+            RefreshResult::Failed(_) | RefreshResult::Elsewhere(_) => {}
+        }
+        if claimed && ctx.store.is_shared() {
+            // Other daemons may claim it at once rather than when the lease ends.
+            if let Err(e) = ctx.store.release(feed.url.as_str()).await {
+                tracing::debug!(error = %e, "could not release the feed's lease; it runs out by itself");
+            }
         }
         ctx.metrics.refresh(&result, started.elapsed());
         RefreshReport {
@@ -154,6 +193,26 @@ pub async fn refresh(ctx: &Context, feed: &Arc<FeedConfig>) -> RefreshReport {
     }
     .instrument(span)
     .await
+}
+
+/// Claims the feed when the database is shared by several daemons
+/// (PostgreSQL): `Ok(Some(state))` when this daemon polls it now (the state
+/// read with the claim), `Err` with why not. One daemon on SQLite needs no
+/// claim and pays nothing for it: `Ok(None)`.
+async fn claim(
+    ctx: &Context,
+    feed: &FeedConfig,
+) -> Result<Result<Option<FeedState>, Elsewhere>, Failure> {
+    if !ctx.store.is_shared() {
+        return Ok(Ok(None));
+    }
+    let (store, url) = (ctx.store.clone(), feed.url.to_string());
+    match store::blocking(move || store.claim(&url)).await {
+        Ok(Claim::Granted(state)) => Ok(Ok(Some(*state))),
+        Ok(Claim::Busy { until }) => Ok(Err(Elsewhere::Busy { until })),
+        Ok(Claim::Moved(state)) => Ok(Err(Elsewhere::Polled(state))),
+        Err(e) => Err(Failure::store(None, e)),
+    }
 }
 
 /// Records why a refresh did not store anything: 429/503 with Retry-After defers
@@ -191,6 +250,10 @@ async fn record_failure(
         }
     };
     outcome.unwrap_or_else(|e| {
+        if e.is_lease_lost() {
+            warn!("the lease ran out mid-poll and another daemon claimed the feed: this poll's outcome is dropped");
+            return (RefreshResult::Elsewhere(Elsewhere::LeaseLost), None, 0);
+        }
         warn!(error = %e, "could not record the poll's outcome");
         (RefreshResult::Failed(failure.message), None, 1)
     })
@@ -200,8 +263,10 @@ struct Failure {
     status: Option<u16>,
     retry_after: Option<DateTime<Utc>>,
     message: String,
-    /// The database refused the write (full, read-only).
+    /// The database refused the write (full, read-only, unreachable).
     storage: bool,
+    /// Another daemon took the feed over (its lease ran out here).
+    lease_lost: bool,
 }
 
 impl Failure {
@@ -211,12 +276,14 @@ impl Failure {
             retry_after: None,
             message: message.to_string(),
             storage: false,
+            lease_lost: false,
         }
     }
 
     fn store(status: Option<u16>, e: store::StoreError) -> Failure {
         Failure {
             storage: e.is_unwritable(),
+            lease_lost: e.is_lease_lost(),
             ..Failure::new(status, e)
         }
     }
@@ -231,21 +298,27 @@ impl Failure {
             retry_after,
             message: e.to_string(),
             storage: false,
+            lease_lost: false,
         }
     }
 }
 
+/// The refresh itself; `claimed` is the poll state read with the claim.
 async fn run(
     ctx: &Context,
     feed: &Arc<FeedConfig>,
+    claimed: Option<FeedState>,
 ) -> Result<(RefreshResult, Option<DateTime<Utc>>), Failure> {
     let feed_ref = feed_ref(feed);
     let store = ctx.store.clone();
-    let state = {
-        let url = feed.url.to_string();
-        store::blocking(move || store.poll_state(&url))
-            .await
-            .map_err(|e| Failure::new(None, e))?
+    let state = match claimed {
+        Some(state) => state,
+        None => {
+            let url = feed.url.to_string();
+            store::blocking(move || store.poll_state(&url))
+                .await
+                .map_err(|e| Failure::store(None, e))?
+        }
     };
     // After a permanent redirect, the stored address is polled.
     let poll_url = state

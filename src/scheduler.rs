@@ -114,6 +114,28 @@ pub fn next_after_refresh(
     }
 }
 
+/// When a feed is next due given its stored state, as the daemon that polled
+/// it computed it (the same schedule, offsets and back-off): how a daemon
+/// sharing the database schedules a feed another daemon polled.
+pub fn due_from_state(
+    feed: &FeedConfig,
+    tz: chrono_tz::Tz,
+    state: &crate::model::FeedState,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let Some(last) = state.last_poll else {
+        return now;
+    };
+    next_after_refresh(
+        feed,
+        tz,
+        last,
+        state.not_before,
+        state.consecutive_failures,
+        state.last_error.is_none(),
+    )
+}
+
 /// A per-feed offset in seconds: stable (derived from the URL), at most a fifth of
 /// the schedule's interval and at most five minutes.
 pub fn spread(feed: &FeedConfig) -> i64 {
@@ -140,6 +162,8 @@ struct Outcome {
     storage: bool,
     /// Stored or not modified: the feed is up to date.
     covered: bool,
+    /// Another daemon has the feed (PostgreSQL).
+    elsewhere: Option<crate::model::Elsewhere>,
 }
 
 impl Outcome {
@@ -154,6 +178,10 @@ impl Outcome {
                 r.result,
                 RefreshResult::Stored(_) | RefreshResult::NotModified
             ),
+            elsewhere: match &r.result {
+                RefreshResult::Elsewhere(e) => Some(e.clone()),
+                _ => None,
+            },
         }
     }
 
@@ -164,6 +192,7 @@ impl Outcome {
         gone: false,
         storage: false,
         covered: false,
+        elsewhere: None,
     };
 }
 
@@ -330,6 +359,28 @@ pub async fn run<F, Fut>(
                         // while (serving is unaffected), then try again.
                         paused_until = Some(Utc::now() + STORAGE_RETRY);
                         state.set_due(&url, Utc::now() + STORAGE_RETRY);
+                    } else if let Some(elsewhere) = outcome.elsewhere {
+                        use crate::model::Elsewhere;
+                        match elsewhere {
+                            // Look again when its lease runs out.
+                            Elsewhere::Busy { until } => {
+                                state.set_due(&url, until + chrono::Duration::seconds(1));
+                            }
+                            Elsewhere::Polled(s) if s.gone => {
+                                state.feeds.remove(&url);
+                            }
+                            Elsewhere::Polled(s) => {
+                                if let Some(feed) = state.feeds.get(&url) {
+                                    let t = due_from_state(feed, state.tz, &s, Utc::now());
+                                    state.set_due(&url, t);
+                                }
+                            }
+                            // The daemon that took it over holds it now: the
+                            // next claim says until when.
+                            Elsewhere::LeaseLost => {
+                                state.set_due(&url, Utc::now() + chrono::Duration::seconds(1));
+                            }
+                        }
                     } else if outcome.gone {
                         // 410: not polled again until the config changes it.
                         state.feeds.remove(&url);

@@ -44,6 +44,14 @@ pub fn spawn_watchdog(store: Store, mut stop: watch::Receiver<bool>) {
                     let check = tokio::time::timeout(interval / 4, store::blocking(move || s.health())).await;
                     match check {
                         Ok(Ok(_)) => notify(&[NotifyState::Watchdog]),
+                        // A shared database (PostgreSQL) that is away is not this
+                        // daemon wedged: it serves the last renders and polls
+                        // again when the database is back, so a restart would
+                        // only stop the serving. A call that never returns is.
+                        Ok(Err(e)) if store.is_shared() => {
+                            tracing::debug!(error = %e, "database unreachable; the daemon itself answers");
+                            notify(&[NotifyState::Watchdog]);
+                        }
                         _ => tracing::warn!("database did not answer in time; skipping the watchdog ping"),
                     }
                 }

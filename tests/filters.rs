@@ -84,7 +84,10 @@ async fn a_filtered_output_serves_matching_items_and_follows_rule_changes() {
     // loaded by the daemon (start-up or SIGHUP), without polling again.
     std::fs::write(
         &t.path,
-        config_with_filter(&server, "title:(Tokyo or Seoul) and not feed:korea"),
+        t.text(&config_with_filter(
+            &server,
+            "title:(Tokyo or Seoul) and not feed:korea",
+        )),
     )
     .unwrap();
     let changed = load(&t);

@@ -1,5 +1,6 @@
 //! Integration tests, in one binary (one link step): real HTTP servers on
-//! 127.0.0.1, a real SQLite file, the daemon's own code, and real feed clients
+//! 127.0.0.1, a real SQLite file (or PostgreSQL database: TIDINGS_TEST_POSTGRES),
+//! the daemon's own code, and real feed clients
 //! checking what it serves.
 
 mod support;
@@ -19,6 +20,7 @@ mod operations;
 mod outputs;
 mod pages;
 mod polling;
+mod postgres;
 mod preview;
 mod properties;
 mod server;

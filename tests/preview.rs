@@ -74,12 +74,13 @@ async fn preview_then_reload(
     edited: &str,
 ) -> (Changes, Vec<serde_json::Value>) {
     let current_path = t.dir.path().join("current.toml");
-    std::fs::write(&current_path, current).unwrap();
-    std::fs::write(&t.path, current).unwrap();
+    let (current, edited) = (t.text(current), t.text(edited));
+    std::fs::write(&current_path, &current).unwrap();
+    std::fs::write(&t.path, &current).unwrap();
     let before = serving(&load(t)).await;
 
     let edited_path = t.dir.path().join("edited.toml");
-    std::fs::write(&edited_path, edited).unwrap();
+    std::fs::write(&edited_path, &edited).unwrap();
     let out = tidings_async(&[
         "preview",
         "--config",
@@ -110,7 +111,7 @@ async fn preview_then_reload(
         .collect();
 
     // The reload.
-    std::fs::write(&t.path, edited).unwrap();
+    std::fs::write(&t.path, &edited).unwrap();
     let after = serving(&load(t)).await;
     let mut actual = Changes::new();
     for ((name, was), (_, now)) in before.iter().zip(&after) {

@@ -91,7 +91,7 @@ async fn status_the_status_page_and_metrics_name_the_same_states() {
     tidings::daemon::once_with(&ctx, &cfg).await;
     tidings::daemon::once_with(&ctx, &cfg).await;
     // A feed added to the config is registered at the next start, not yet polled.
-    std::fs::write(&t.path, config(&server, true)).unwrap();
+    std::fs::write(&t.path, t.text(&config(&server, true))).unwrap();
     let cfg = load(&t);
     let ctx = tidings::daemon::context(&cfg).await.unwrap();
 

@@ -225,13 +225,92 @@ pub fn shared(rel: &str) -> Vec<u8> {
 pub struct TempConfig {
     pub dir: tempfile::TempDir,
     pub path: PathBuf,
+    /// The PostgreSQL database standing in for `t.db`, when there is one.
+    pub database: Option<String>,
 }
 
+impl TempConfig {
+    /// Another config text for the same database: `database = "t.db"` names
+    /// the PostgreSQL database this config got, when it got one.
+    pub fn text(&self, text: &str) -> String {
+        match &self.database {
+            Some(url) => text.replacen("database = \"t.db\"", &format!("database = \"{url}\""), 1),
+            None => text.to_string(),
+        }
+    }
+}
+
+/// Writes `text` as a config. When the suite runs on PostgreSQL
+/// (`TIDINGS_TEST_POSTGRES`), `database = "t.db"` becomes a fresh database.
 pub fn write_config(text: &str) -> TempConfig {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tidings.toml");
-    std::fs::write(&path, text).unwrap();
-    TempConfig { dir, path }
+    let database = match postgres_admin() {
+        Some(_) if text.contains("database = \"t.db\"") => Some(fresh_database()),
+        _ => None,
+    };
+    let t = TempConfig {
+        dir,
+        path,
+        database,
+    };
+    std::fs::write(&t.path, t.text(text)).unwrap();
+    t
+}
+
+/// The PostgreSQL server the suite runs against (`TIDINGS_TEST_POSTGRES`, an
+/// admin URL such as `postgres://tidings@127.0.0.1:5432/postgres`), if any.
+pub fn postgres_admin() -> Option<String> {
+    std::env::var("TIDINGS_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// Whether the suite runs on PostgreSQL.
+pub fn on_postgres() -> bool {
+    postgres_admin().is_some()
+}
+
+/// For a test of SQLite's file itself (size cap, `VACUUM INTO`, the WAL):
+/// true, after saying so, when the suite runs on PostgreSQL.
+pub fn skip_on_postgres(what: &str) -> bool {
+    if on_postgres() {
+        eprintln!("skipped on PostgreSQL: {what} is SQLite's own (the SQLite run covers it)");
+        return true;
+    }
+    false
+}
+
+/// A new, empty database on the test server; its URL.
+pub fn fresh_database() -> String {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let admin = postgres_admin().expect("TIDINGS_TEST_POSTGRES is set");
+    let name = format!(
+        "t_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let create = format!("CREATE DATABASE {name}");
+    let admin_url = admin.clone();
+    // Its own thread and runtime: callers may be on a test's runtime.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (client, conn) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
+                .await
+                .unwrap_or_else(|e| panic!("TIDINGS_TEST_POSTGRES={admin_url}: {e}"));
+            tokio::spawn(conn);
+            client.batch_execute(&create).await.unwrap();
+        })
+    })
+    .join()
+    .unwrap();
+    let mut url = url::Url::parse(&admin).expect("TIDINGS_TEST_POSTGRES is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
 }
 
 pub fn load(t: &TempConfig) -> tidings::config::Config {

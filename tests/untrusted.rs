@@ -54,6 +54,9 @@ async fn ingest(t: &TempConfig) -> (tidings::config::Config, tidings::pipeline::
 // a filtered output the daemon then panicked at every start-up (exit 101).
 #[tokio::test]
 async fn unclosed_tags_before_non_ascii_text_cannot_stop_the_daemon() {
+    if skip_on_postgres("rewriting a row as an older tidings stored it in the SQLite file") {
+        return;
+    }
     let server = FeedServer::start().await;
     server.set(
         "f.xml",
@@ -96,7 +99,7 @@ async fn unclosed_tags_before_non_ascii_text_cannot_stop_the_daemon() {
         .unwrap();
     assert_eq!(changed, 1, "{}", String::from_utf8_lossy(&out.stdout));
     drop(db);
-    std::fs::write(&t.path, config("Seoul or x")).unwrap();
+    std::fs::write(&t.path, t.text(&config("Seoul or x"))).unwrap();
 
     let daemon = Daemon::start(&t.path);
     assert!(

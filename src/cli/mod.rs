@@ -80,6 +80,22 @@ enum Command {
         /// Where to write the copy (must not exist).
         dest: PathBuf,
     },
+    /// Copy an SQLite database (feeds' state, items, tombstones, memberships)
+    /// into PostgreSQL, for several daemons sharing it; says how many rows of
+    /// each it copied. Stop the daemon first (or copy again after).
+    Migrate {
+        /// The SQLite database file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL database: postgres://user@host:5432/dbname (the
+        /// password may come from PGPASSWORD).
+        #[arg(long)]
+        to: String,
+        /// Copy into a database that already holds feeds (rows with the same
+        /// ids are overwritten; nothing is duplicated).
+        #[arg(long)]
+        force: bool,
+    },
     /// Add the feeds of an OPML file to the config (comments and layout kept;
     /// feeds already configured are skipped; folders become tags).
     ImportOpml {
@@ -209,12 +225,27 @@ pub fn main() -> ExitCode {
             opml,
             validate,
         } => with_config(&config, |c| import_opml(&c, &opml, validate)),
+        Command::Migrate { from, to, force } => match migrate(&from, &to, force) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tidings: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Backup { config, dest } => with_config(&config, |c| {
             anyhow::ensure!(
                 !dest.exists(),
                 "{} already exists; choose a new file",
                 dest.display()
             );
+            if let Some(url) = c
+                .daemon
+                .database
+                .to_str()
+                .filter(|d| crate::store::is_postgres_url(d))
+            {
+                return pg_dump(url, &dest);
+            }
             let store = Store::open(&c.daemon.database)?;
             store.backup(&dest)?;
             println!(
@@ -231,7 +262,7 @@ pub fn main() -> ExitCode {
                     config.display(),
                     c.feeds.len(),
                     c.outputs.len(),
-                    c.daemon.database.display()
+                    crate::store::redact_url(&c.daemon.database.to_string_lossy())
                 );
                 ExitCode::SUCCESS
             }
@@ -583,8 +614,8 @@ fn preview(
     if current.daemon.database != edited.daemon.database {
         anyhow::bail!(
             "the edited config uses the database {}, the current one {}: preview compares two configs over one database",
-            edited.daemon.database.display(),
-            current.daemon.database.display()
+            crate::store::redact_url(&edited.daemon.database.to_string_lossy()),
+            crate::store::redact_url(&current.daemon.database.to_string_lossy())
         );
     }
     if let Some(name) = only {
@@ -619,6 +650,57 @@ fn with_config(path: &std::path::Path, f: impl FnOnce(Config) -> anyhow::Result<
             eprintln!("tidings: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `tidings migrate`: SQLite file → PostgreSQL, with the rows copied per table.
+fn migrate(from: &std::path::Path, to: &str, force: bool) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        crate::store::is_postgres_url(to),
+        "--to must be a PostgreSQL URL (postgres://user@host:5432/dbname), not {to:?}"
+    );
+    let target = Store::open(std::path::Path::new(to))?;
+    let started = std::time::Instant::now();
+    let copied = target.copy_from_sqlite(from, force)?;
+    for (table, n) in &copied {
+        println!("{table:>13}: {n} rows copied");
+    }
+    println!(
+        "copied {} into {} in {:.1}s; set database = \"{}\" in the config",
+        from.display(),
+        target.location(),
+        started.elapsed().as_secs_f64(),
+        target.location()
+    );
+    Ok(())
+}
+
+/// `tidings backup` on PostgreSQL: pg_dump's custom format, when pg_dump is
+/// installed; else how to run it.
+fn pg_dump(url: &str, dest: &std::path::Path) -> anyhow::Result<()> {
+    let shown = crate::store::redact_url(url);
+    let hint = format!(
+        "back up a PostgreSQL database with pg_dump (safe while the daemons run): pg_dump --format=custom --file={} '{shown}'",
+        dest.display()
+    );
+    let run = std::process::Command::new("pg_dump")
+        .args(["--format=custom", "--file"])
+        .arg(dest)
+        .arg(url)
+        .status();
+    match run {
+        Ok(s) if s.success() => {
+            println!(
+                "backed up {shown} to {} (pg_dump custom format; restore with pg_restore)",
+                dest.display()
+            );
+            Ok(())
+        }
+        Ok(s) => anyhow::bail!("pg_dump failed ({s}); {hint}"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("pg_dump is not installed; {hint}")
+        }
+        Err(e) => anyhow::bail!("cannot run pg_dump: {e}; {hint}"),
     }
 }
 
@@ -665,6 +747,10 @@ async fn once(config: Config) -> anyhow::Result<()> {
             ),
             RefreshResult::Gone => println!(
                 "{name:width$}  {:>5} {:>7} {:>9}  {secs:>6}  gone: 410, polling stopped (remove it from the config)",
+                "-", "-", "-"
+            ),
+            RefreshResult::Elsewhere(why) => println!(
+                "{name:width$}  {:>5} {:>7} {:>9}  {secs:>6}  skipped: {why}",
                 "-", "-", "-"
             ),
             RefreshResult::Failed(e) => {

@@ -42,7 +42,8 @@ pub struct Config {
 /// `[daemon]` settings, with defaults applied.
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
-    /// SQLite file; a relative path is resolved against the config file's directory.
+    /// SQLite file (a relative path is resolved against the config file's
+    /// directory), or a `postgres://` URL, kept as written.
     pub database: PathBuf,
     /// Address the HTTP server binds.
     pub listen: SocketAddr,
@@ -72,6 +73,9 @@ pub struct DaemonConfig {
     /// URL schemes besides http and https whose item links are served (e.g.
     /// `gemini`); links with any other scheme are left out of the outputs.
     pub link_schemes: Vec<String>,
+    /// On PostgreSQL, how long a daemon's claim on a feed lasts: another
+    /// daemon polls the feed once it has passed (a daemon that died mid-poll).
+    pub lease: Duration,
     /// How long in-flight refreshes may run on after SIGTERM.
     pub shutdown_grace: Duration,
     /// Where `/metrics` is served (Prometheus text); off when unset.

@@ -49,6 +49,7 @@ pub struct RawDaemon {
     pub allow_private_articles: Option<bool>,
     pub link_schemes: Option<Vec<Spanned<String>>>,
     pub shutdown_grace_secs: Option<Spanned<i64>>,
+    pub lease_secs: Option<Spanned<i64>>,
     pub metrics_listen: Option<Spanned<String>>,
     pub public_url: Option<Spanned<String>>,
     pub client_timeout_secs: Option<Spanned<i64>>,

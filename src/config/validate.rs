@@ -120,13 +120,15 @@ impl Validator<'_> {
     fn daemon(&mut self, raw: raw::RawDaemon, path: &Path) -> DaemonConfig {
         let database = match &raw.database {
             Some(db) if db.get_ref().trim().is_empty() => {
-                self.report(db, "database must be a file path, e.g. \"tidings.db\"");
+                self.report(db, "database must be a file path, e.g. \"tidings.db\", or a PostgreSQL URL, e.g. \"postgres://tidings@db.example:5432/tidings\"");
                 PathBuf::from("tidings.db")
             }
             Some(db) => PathBuf::from(db.get_ref()),
             None => PathBuf::from("tidings.db"),
         };
-        let database = if database.is_relative() {
+        // A PostgreSQL URL is taken as it is (several daemons share it).
+        let is_url = database.to_str().is_some_and(crate::store::is_postgres_url);
+        let database = if database.is_relative() && !is_url {
             path.parent().unwrap_or(Path::new(".")).join(database)
         } else {
             database
@@ -218,6 +220,12 @@ impl Validator<'_> {
                 1024,
             ) as usize,
             max_database_mb: raw.max_database_mb.as_ref().map(|_| self.positive(&raw.max_database_mb, "max_database_mb", 1..=1 << 24, 0)),
+            lease: Duration::from_secs(self.positive(
+                &raw.lease_secs,
+                "lease_secs",
+                2..=86_400,
+                crate::store::DEFAULT_LEASE_SECS,
+            )),
             shutdown_grace: Duration::from_secs(self.positive(
                 &raw.shutdown_grace_secs,
                 "shutdown_grace_secs",

@@ -509,6 +509,8 @@ async fn cached_or_render(
         .get(&key)
         .cloned();
     let cached = cached.filter(|hit| hit.generation == generation);
+    // What to serve if the database cannot be read now (see below).
+    let last_good = cached.clone();
     if let Some(hit) = cached.as_ref().filter(|hit| hit.changes == changes) {
         return Ok(hit.clone());
     }
@@ -532,6 +534,7 @@ async fn cached_or_render(
     }
     state.metrics.output_render();
     let store = state.store.clone();
+    let spec_name = spec.name.clone();
     let spec = spec.clone();
     let self_url = format!("{}{}", *BASE_MARK, key.2);
     let rendered = store::blocking(move || {
@@ -562,7 +565,18 @@ async fn cached_or_render(
             (changes, version, generation),
         )))
     })
-    .await?;
+    .await;
+    let rendered = match (rendered, last_good) {
+        (Ok(r), _) => r,
+        // The database is unreachable (a shared PostgreSQL restarting): the
+        // last render stands until it answers again; its change
+        // notifications then bring the update.
+        (Err(e), Some(old)) => {
+            tracing::warn!(output = %spec_name, error = %e, "database unreadable: serving the last render");
+            return Ok(old);
+        }
+        (Err(e), None) => return Err(e),
+    };
     state
         .cache
         .lock()

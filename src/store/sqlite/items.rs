@@ -3,9 +3,13 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
-use super::{Extraction, FeedRef, Pending, Refresh, Store, StoreError, from_unix, unix};
-use crate::model::{Body, HtmlText, NewItem, Person, StoreCounts, StoredItem};
+use super::Sqlite;
+use crate::model::{HtmlText, NewItem, StoreCounts, StoredItem};
 use crate::normalize::public_id;
+use crate::store::values::{self, from_unix, prepared_or_legacy, sort_time, unix};
+use crate::store::{
+    BACKFILL_CHUNK, Extraction, FeedRef, PRUNE_CHUNK, Pending, Refresh, StoreError,
+};
 
 /// Above this many feeds, an output walks the time index instead of each feed's.
 const MANY_FEEDS: usize = 50;
@@ -17,7 +21,7 @@ pub(super) const ITEM_COLUMNS: &str = "i.uid, f.name, f.url, i.link, i.title, i.
     i.author, i.authors, i.categories, i.sort_time, i.updated, i.modified, i.canonical_link, i.enclosures, i.first_seen,
     CASE WHEN i.dedup_time IS NULL THEN NULL ELSE coalesce(i.story, i.id) END";
 
-impl Store {
+impl Sqlite {
     /// Records which feeds each output draws on (replacing what was there), in
     /// one transaction. Called when the config loads or reloads.
     pub fn set_output_feeds(
@@ -39,9 +43,7 @@ impl Store {
             }
             tx.commit()
         })?;
-        self.shared
-            .changes
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.shared.counters.touch();
         Ok(())
     }
 
@@ -242,10 +244,7 @@ impl Store {
     }
 }
 
-/// Rows one [`Store::backfill_text`] call prepares at most.
-pub const BACKFILL_CHUNK: usize = 500;
-
-impl Store {
+impl Sqlite {
     /// Prepares up to [`BACKFILL_CHUNK`] rows stored before bodies were
     /// prepared at ingest (their text is NULL), after row id `after`: their
     /// HTML is sanitised and their text kept, as new rows' are. Returns the last
@@ -308,85 +307,12 @@ impl Store {
     }
 }
 
-/// Items one [`Store::prune`] call deletes at most.
-pub const PRUNE_CHUNK: usize = 500;
-
-/// Stated dates in the future (bad clocks, scheduled posts) would pin an item to
-/// the top of every output: the shown date is never later than when we first saw it.
-fn sort_time(published: Option<DateTime<Utc>>, first_seen: i64) -> i64 {
-    published.map_or(first_seen, |p| unix(p).min(first_seen))
-}
-
 fn stored_item(r: &rusqlite::Row) -> rusqlite::Result<StoredItem> {
     stored_item_at(r, 0)
 }
 
 pub(super) fn stored_item_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<StoredItem> {
-    let link: Option<String> = r.get(at + 3)?;
-    let summary = prepared_or_legacy(r.get(at + 5)?, r.get(at + 6)?, link.as_deref());
-    let content = prepared_or_legacy(r.get(at + 7)?, r.get(at + 8)?, link.as_deref());
-    let author: Option<String> = r.get(at + 9)?;
-    let authors: String = r.get(at + 10)?;
-    let mut authors: Vec<Person> = serde_json::from_str(&authors).unwrap_or_default();
-    if authors.is_empty()
-        && let Some(a) = &author
-    {
-        // Stored before authors were kept whole: the names line is all there is.
-        authors.push(Person {
-            name: Some(a.clone()),
-            ..Person::default()
-        });
-    }
-    let categories: String = r.get(at + 11)?;
-    let enclosures: String = r.get(at + 16)?;
-    Ok(StoredItem {
-        uid: r.get(at)?,
-        feed_name: r.get(at + 1)?,
-        feed_url: r.get(at + 2)?,
-        link,
-        title: r.get(at + 4)?,
-        summary,
-        content,
-        author,
-        authors,
-        categories: serde_json::from_str(&categories).unwrap_or_default(),
-        date: from_unix(r.get(at + 12)?),
-        updated: r.get::<_, Option<i64>>(at + 13)?.map(from_unix),
-        modified: from_unix(r.get(at + 14)?),
-        canonical_link: r.get(at + 15)?,
-        enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
-        first_seen: from_unix(r.get(at + 17)?),
-        story: r.get(at + 18)?,
-        also: Vec::new(),
-    })
-}
-
-/// A stored body: prepared at ingest (HTML and text), or, for a row stored
-/// before bodies were prepared (text NULL), the HTML as published, prepared now.
-fn prepared_or_legacy(
-    html: Option<String>,
-    text: Option<String>,
-    link: Option<&str>,
-) -> Option<HtmlText> {
-    match (html, text) {
-        (Some(html), Some(text)) => Some(HtmlText { html, text }),
-        (Some(raw), None) => {
-            let base = link.and_then(|l| url::Url::parse(l).ok());
-            let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                crate::text::prepare(&Body::html(raw.as_str()), base.as_ref())
-            }));
-            // A bug in preparing one stored row must not stop a start-up or a
-            // render: the row is served as plain text instead.
-            Some(prepared.unwrap_or_else(|_| {
-                tracing::error!(
-                    link,
-                    "preparing a stored body panicked (a bug; please report it)"
-                );
-                crate::text::prepare(&Body::text(crate::text::squash(&raw)), None)
-            }))
-        }
-        (None, _) => None,
-    }
+    values::stored_item(r, at)
 }
 
 pub(super) fn upsert_items(

@@ -3,11 +3,13 @@
 use chrono::Utc;
 use rusqlite::{OptionalExtension, params};
 
+use super::Sqlite;
 use super::items::{ITEM_COLUMNS, stored_item_at};
-use super::{Store, StoreError, unix};
 use crate::model::StoredItem;
+use crate::store::StoreError;
+use crate::store::values::unix;
 
-impl Store {
+impl Sqlite {
     /// The fingerprint of the rules an output's memberships were computed with.
     pub fn output_fingerprint(&self, output: &str) -> Result<Option<String>, StoreError> {
         self.read(|c| {
@@ -74,7 +76,7 @@ impl Store {
             )?;
             tx.commit()
         })?;
-        self.bump(&format!("output:{output}"));
+        self.shared.bump(&format!("output:{output}"));
         Ok((evaluated, matched.len()))
     }
 

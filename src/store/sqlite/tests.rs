@@ -1,5 +1,9 @@
 use super::*;
+use crate::model::{NewItem, Validators};
+use crate::store::{PRUNE_CHUNK, blocking};
 use chrono::Duration;
+use chrono::{DateTime, Utc};
+use std::sync::atomic::Ordering;
 
 fn item(key: &str, title: &str, published: Option<DateTime<Utc>>) -> NewItem {
     NewItem {
@@ -53,9 +57,9 @@ fn refresh(items: &[NewItem]) -> Refresh {
     }
 }
 
-fn open() -> (tempfile::TempDir, Store) {
+fn open() -> (tempfile::TempDir, Sqlite) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("sub/t.db")).unwrap();
+    let store = Sqlite::open(&dir.path().join("sub/t.db"), Counters::new()).unwrap();
     (dir, store)
 }
 
@@ -158,12 +162,12 @@ fn reopening_keeps_data_and_refuses_newer_schema() {
         .unwrap();
     let path = s.path().to_path_buf();
     drop(s);
-    let s = Store::open(&path).unwrap();
+    let s = Sqlite::open(&path, Counters::new()).unwrap();
     assert_eq!(s.item_count().unwrap(), 1);
     s.write(|c| c.pragma_update(None, "user_version", 999))
         .unwrap();
     drop(s);
-    let err = Store::open(&path).err().unwrap();
+    let err = Sqlite::open(&path, Counters::new()).err().unwrap();
     assert!(
         err.to_string().contains("newer than this tidings supports"),
         "{err}"
@@ -185,7 +189,7 @@ fn public_ids_do_not_depend_on_row_ids() {
     s2.record_refresh(&FEED, refresh(&[item("a", "A", None)]), Utc::now())
         .wait()
         .unwrap();
-    let uid = |s: &Store| {
+    let uid = |s: &Sqlite| {
         s.items_of(&[FEED.url.to_string()], 10)
             .unwrap()
             .into_iter()

@@ -151,12 +151,12 @@ const MIGRATIONS: &[&str] = &[
 pub const VERSION: usize = MIGRATIONS.len();
 
 /// Runs the migrations the database has not seen yet.
-pub fn migrate(conn: &mut Connection) -> Result<(), super::StoreError> {
+pub fn migrate(conn: &mut Connection) -> Result<(), crate::store::StoreError> {
     let current: usize = conn
         .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
-        .map_err(super::StoreError::from)? as usize;
+        .map_err(crate::store::StoreError::from)? as usize;
     if current > VERSION {
-        return Err(super::StoreError::TooNew {
+        return Err(crate::store::StoreError::TooNew {
             found: current,
             supported: VERSION,
         });
@@ -164,7 +164,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), super::StoreError> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)
-            .map_err(|source| super::StoreError::Migration {
+            .map_err(|source| crate::store::StoreError::Migration {
                 version: i + 1,
                 source,
             })?;

@@ -6,10 +6,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::items::upsert_items;
-use super::{FeedRef, Pending, Refresh, Shared, Store, StoreError, from_unix, unix};
+use super::{Shared, Sqlite};
 use crate::model::{FeedState, StoreCounts, Validators};
+use crate::store::values::{from_unix, unix};
+use crate::store::{FeedRef, Pending, Refresh, StoreError};
 
-impl Store {
+impl Sqlite {
     /// Registers many feeds (or updates their names) in one transaction: at
     /// start-up with 10,000 feeds, one commit instead of 10,000.
     pub fn register_feeds(&self, feeds: &[FeedRef], now: DateTime<Utc>) -> Result<(), StoreError> {

@@ -14,16 +14,14 @@
 //! The queue is an unbounded channel, but each caller waits for its reply, so it
 //! never holds more than the number of polls running at once (`concurrency`).
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::mpsc;
-use std::task::{Context, Poll};
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use super::{Shared, StoreError};
+use super::Shared;
+use crate::store::{Pending, StoreError};
 
 /// Most writes committed in one transaction. With `concurrency` polls at most
 /// that many are ever queued; the cap bounds how long one batch holds the
@@ -89,34 +87,6 @@ where
     }
 }
 
-/// The reply to a queued write: `.await` it from async code, [`Pending::wait`]
-/// from a thread that may block.
-#[must_use = "a queued write's outcome must be awaited"]
-pub struct Pending<U> {
-    rx: oneshot::Receiver<Result<U, StoreError>>,
-}
-
-impl<U> Pending<U> {
-    /// Blocks until the write has committed (or failed). Not for async code.
-    pub fn wait(self) -> Result<U, StoreError> {
-        self.rx.blocking_recv().unwrap_or_else(|_| Err(stopped()))
-    }
-}
-
-impl<U> Future for Pending<U> {
-    type Output = Result<U, StoreError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.rx)
-            .poll(cx)
-            .map(|r| r.unwrap_or_else(|_| Err(stopped())))
-    }
-}
-
-fn stopped() -> StoreError {
-    StoreError::Task("the database writer stopped".into())
-}
-
 /// The sending side, held by every `Store` clone; the writer thread ends when
 /// the last one is dropped.
 #[derive(Clone)]
@@ -142,7 +112,7 @@ impl Queue {
         R: FnOnce(&Connection, &Shared) -> rusqlite::Result<T> + Send + 'static,
         A: FnOnce(T, &Shared) -> U + Send + 'static,
     {
-        let (reply, rx) = oneshot::channel();
+        let (reply, pending) = Pending::channel();
         let job = Box::new(Queued {
             run: Some(run),
             after: Some(after),
@@ -153,7 +123,7 @@ impl Queue {
         // that would be a bug), the job is dropped with its reply sender and the
         // caller hears "the database writer stopped".
         let _ = self.tx.send(job);
-        Pending { rx }
+        pending
     }
 }
 
