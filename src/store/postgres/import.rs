@@ -182,14 +182,31 @@ const TABLES: [Table; 8] = [
     },
     Table {
         name: "dedup_keys",
-        paged: 3,
-        select: "SELECT key, time, item_id FROM dedup_keys
-                 WHERE (key, time, item_id) > (?1, ?2, ?3) ORDER BY key, time, item_id LIMIT ?4",
+        paged: 1,
+        // SQLite keeps no key table (its keys live in memory): they are
+        // computed from the signatures, see `keys_of`.
+        select: "SELECT item_id, time, signature FROM dedup_signatures WHERE item_id > ?1
+                 ORDER BY item_id LIMIT ?2",
         upsert: "INSERT INTO dedup_keys (key, time, item_id) VALUES ($1, $2, $3)
                  ON CONFLICT DO NOTHING",
         kinds: &[Kind::Int, Kind::Int, Kind::Int],
     },
 ];
+
+/// The lookup-key rows `(key, time, item_id)` of a signature row `(item_id,
+/// time, signature)`: none for a signature another version wrote.
+fn keys_of(r: &rusqlite::Row) -> rusqlite::Result<Vec<Vec<Param>>> {
+    let (id, time): (i64, i64) = (r.get(0)?, r.get(1)?);
+    let Ok(sig) = crate::dedup::Signature::from_bytes(r.get_ref(2)?.as_blob()?) else {
+        return Ok(Vec::new());
+    };
+    Ok(sig
+        .keys()
+        .into_iter()
+        .take(crate::store::stories::KEYS)
+        .map(|k| vec![Box::new(k as i64) as Param, Box::new(time), Box::new(id)])
+        .collect())
+}
 
 fn value(r: &rusqlite::Row, i: usize, kind: Kind) -> rusqlite::Result<Param> {
     Ok(match kind {
@@ -236,31 +253,36 @@ impl Postgres {
             // Where the next page starts: the last row's paging columns.
             let mut after = vec![i64::MIN; table.paged];
             loop {
+                let source_rows;
                 // Items and stories' prints are paged (the large tables); the
                 // others are read whole.
                 let (rows, last): (Vec<Vec<Param>>, Option<Vec<i64>>) = {
                     let mut stmt = source.prepare(table.select)?;
                     let read = |r: &rusqlite::Row| {
+                        let at = (0..table.paged)
+                            .map(|i| r.get::<_, i64>(i))
+                            .collect::<rusqlite::Result<Vec<_>>>()?;
+                        if table.name == "dedup_keys" {
+                            return Ok((keys_of(r)?, at));
+                        }
                         let values = table
                             .kinds
                             .iter()
                             .enumerate()
                             .map(|(i, k)| value(r, i, *k))
                             .collect::<rusqlite::Result<Vec<_>>>()?;
-                        let at = (0..table.paged)
-                            .map(|i| r.get::<_, i64>(i))
-                            .collect::<rusqlite::Result<Vec<_>>>()?;
-                        Ok((values, at))
+                        Ok((vec![values], at))
                     };
                     let mut params: Vec<i64> = after.clone();
                     if table.paged > 0 {
                         params.push(CHUNK as i64);
                     }
-                    let read: Vec<(Vec<Param>, Vec<i64>)> = stmt
+                    let read: Vec<(Vec<Vec<Param>>, Vec<i64>)> = stmt
                         .query_map(rusqlite::params_from_iter(params), read)?
                         .collect::<rusqlite::Result<_>>()?;
                     let last = read.last().map(|r| r.1.clone());
-                    (read.into_iter().map(|r| r.0).collect(), last)
+                    source_rows = read.len();
+                    (read.into_iter().flat_map(|r| r.0).collect(), last)
                 };
                 if let Some(last) = last {
                     after = last;
@@ -287,7 +309,7 @@ impl Postgres {
                     })?;
                 }
                 n += count as u64;
-                if table.paged == 0 || count < CHUNK {
+                if table.paged == 0 || source_rows < CHUNK {
                     break;
                 }
             }

@@ -36,7 +36,7 @@ impl Sqlite {
         &self,
         feed: &FeedRef,
         now: DateTime<Utc>,
-        run: impl FnOnce(&Connection, i64, &str) -> rusqlite::Result<T> + Send + 'static,
+        run: impl FnOnce(&Connection, i64, &str, &Shared) -> rusqlite::Result<T> + Send + 'static,
         committed: impl FnOnce(&T, &str, &Shared) + Send + 'static,
     ) -> Pending<T> {
         let (url, name) = (feed.url.to_string(), feed.name.to_string());
@@ -46,7 +46,7 @@ impl Sqlite {
                     Some(id) => (id, false),
                     None => (ensure_feed(c, &url, &name, now)?, true),
                 };
-                Ok((run(c, id, &url)?, url, fresh.then_some(id)))
+                Ok((run(c, id, &url, shared)?, url, fresh.then_some(id)))
             },
             |(value, url, fresh), shared| {
                 committed(&value, &url, shared);
@@ -109,8 +109,10 @@ impl Sqlite {
         self.feed_write(
             feed,
             now,
-            move |c, feed_id, url| {
-                let counts = upsert_items(c, feed_id, url, &refresh, unix(now))?;
+            move |c, feed_id, url, shared| {
+                let mut keys = super::stories::lock(&shared.keys);
+                let counts = upsert_items(c, &mut keys, feed_id, url, &refresh, unix(now))?;
+                drop(keys);
                 c.execute(
                     "UPDATE feeds SET title = coalesce(?2, title), site_link = coalesce(?3, site_link),
                          etag = ?4, last_modified = ?5, last_poll = ?6, last_status = ?7,
@@ -151,7 +153,7 @@ impl Sqlite {
         not_before: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Pending<()> {
-        self.feed_write(feed, now, move |c, id, _| {
+        self.feed_write(feed, now, move |c, id, _, _| {
             c.execute(
                 "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = NULL,
                      consecutive_failures = 0, current_url = coalesce(?4, current_url), not_before = ?5
@@ -174,7 +176,7 @@ impl Sqlite {
         self.feed_write(
             feed,
             now,
-            move |c, id, _| {
+            move |c, id, _, _| {
                 c.execute(
                     "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4,
                      consecutive_failures = consecutive_failures + 1 WHERE id = ?1",
@@ -199,7 +201,7 @@ impl Sqlite {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Pending<()> {
-        self.feed_write(feed, now, move |c, id, _| {
+        self.feed_write(feed, now, move |c, id, _, _| {
             c.execute(
                 "UPDATE feeds SET last_poll = ?2, last_status = ?3, last_error = ?4, not_before = ?5 WHERE id = ?1",
                 params![id, unix(now), status, message, unix(until)],
@@ -211,7 +213,7 @@ impl Sqlite {
     /// Records a 410 Gone: the feed is not polled again (until its URL changes in
     /// the config). Its items stay.
     pub fn record_gone(&self, feed: &FeedRef, now: DateTime<Utc>) -> Pending<()> {
-        self.feed_write(feed, now, move |c, id, _| {
+        self.feed_write(feed, now, move |c, id, _, _| {
             c.execute(
                 "UPDATE feeds SET last_poll = ?2, last_status = 410, gone = 1,
                      last_error = '410 Gone: the server says this feed was removed; polling stopped' WHERE id = ?1",

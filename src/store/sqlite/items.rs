@@ -107,7 +107,7 @@ impl Sqlite {
         self.feed_write(
             feed,
             now,
-            move |c, _, _| {
+            move |c, _, _, shared| {
                 let article = e.article.as_ref();
                 c.execute(
                     "UPDATE items SET article_html = coalesce(?2, article_html), article_text = coalesce(?3, article_text),
@@ -126,7 +126,13 @@ impl Sqlite {
                     let time: Option<i64> = c
                         .query_row("SELECT dedup_time FROM items WHERE id = ?1", [e.item_id], |r| r.get(0))?;
                     if let Some(time) = time {
-                        super::stories::replace_print(c, e.item_id, e.print.as_ref(), time)?;
+                        super::stories::replace_print(
+                            c,
+                            &mut super::stories::lock(&shared.keys),
+                            e.item_id,
+                            e.print.as_ref(),
+                            time,
+                        )?;
                     }
                 }
                 set_memberships(c, e.item_id, &e.filters, &e.matched)
@@ -205,7 +211,7 @@ impl Sqlite {
         self.feed_write(
             feed,
             now,
-            move |c, feed_id, _| {
+            move |c, feed_id, _, shared| {
                 let ids: Vec<i64> = {
                     let mut stmt = c.prepare_cached(
                         "SELECT id FROM (
@@ -225,7 +231,7 @@ impl Sqlite {
                          SELECT feed_id, key, ?2 FROM items WHERE id = ?1",
                         params![id, unix(now)],
                     )?;
-                    super::stories::forget(c, *id)?;
+                    super::stories::forget(c, &mut super::stories::lock(&shared.keys), *id)?;
                     c.execute("DELETE FROM items WHERE id = ?1", [id])?;
                 }
                 // A tombstone is needed only while the source may still list the item.
@@ -317,6 +323,7 @@ pub(super) fn stored_item_at(r: &rusqlite::Row, at: usize) -> rusqlite::Result<S
 
 pub(super) fn upsert_items(
     tx: &Connection,
+    keys: &mut super::stories::KeyIndex,
     feed_id: i64,
     feed_url: &str,
     refresh: &Refresh,
@@ -380,8 +387,14 @@ pub(super) fn upsert_items(
                     "off"
                 };
                 let time = unix(crate::dedup::item_time(item.published, from_unix(now)));
-                let placed =
-                    super::stories::judge_new(tx, feed_id, item, time, refresh.dedup_window_secs)?;
+                let placed = super::stories::judge_new(
+                    tx,
+                    keys,
+                    feed_id,
+                    item,
+                    time,
+                    refresh.dedup_window_secs,
+                )?;
                 let mut params = columns.params();
                 params.extend([
                     (":feed_id", &feed_id as &dyn ToSql),
@@ -395,7 +408,7 @@ pub(super) fn upsert_items(
                 insert.execute(&*params)?;
                 let id = tx.last_insert_rowid();
                 memberships(id, index)?;
-                super::stories::keep_print(tx, id, item.print.as_ref(), time)?;
+                super::stories::keep_print(tx, keys, id, item.print.as_ref(), time)?;
                 counts.new += 1;
             }
             Some((_, hash, _)) if hash == item.content_hash => counts.unchanged += 1,
@@ -433,7 +446,15 @@ pub(super) fn upsert_items(
                     item.published,
                     from_unix(first_seen),
                 ));
-                super::stories::reprint(tx, id, feed_id, item, time, refresh.dedup_window_secs)?;
+                super::stories::reprint(
+                    tx,
+                    keys,
+                    id,
+                    feed_id,
+                    item,
+                    time,
+                    refresh.dedup_window_secs,
+                )?;
                 counts.updated += 1;
             }
         }

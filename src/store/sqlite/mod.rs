@@ -51,6 +51,8 @@ struct Shared {
     /// Feed ids by configured URL, so a poll's writes need no upsert. Entries
     /// are added only after the transaction that created the row commits.
     ids: Mutex<std::collections::HashMap<String, i64>>,
+    /// Stories' lookup keys (changed only under the `writer` lock).
+    keys: Mutex<stories::KeyIndex>,
 }
 
 impl Shared {
@@ -111,6 +113,7 @@ impl Sqlite {
             writer: Mutex::new(writer),
             counters,
             ids: Mutex::new(std::collections::HashMap::new()),
+            keys: Mutex::new(stories::KeyIndex::default()),
         });
         let queue = writer::Queue::start(shared.clone()).map_err(|e| {
             open_err(rusqlite::Error::SqliteFailure(
@@ -201,10 +204,15 @@ impl Sqlite {
 
     /// Rows in each table, by name (for `tidings migrate`).
     pub fn table_counts(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let keys = self.print_counts()?.1;
         self.read(|c| {
             crate::store::TABLES
                 .iter()
                 .map(|t| {
+                    // Kept in memory here (see `stories`).
+                    if *t == "dedup_keys" {
+                        return Ok((t.to_string(), keys));
+                    }
                     c.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| {
                         r.get::<_, i64>(0)
                     })

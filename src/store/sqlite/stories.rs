@@ -1,8 +1,21 @@
 //! Stories: which stored items are copies of one story (issue "One story, one
-//! entry"). Each item's signature and lookup keys are kept (`dedup_signatures`,
-//! `dedup_keys`) for as long as the window lets a new item be compared with it;
-//! a new item is judged (`dedup::judge`) against the items sharing a key with
-//! it, inside the write that stores it, so concurrent polls' copies meet.
+//! entry"). Each item's signature is kept (`dedup_signatures`) for as long as
+//! the window lets a new item be compared with it, and its lookup keys in
+//! memory ([`KeyIndex`]); a new item is judged (`dedup::judge`) against the
+//! items sharing a key with it, inside the write that stores it, so
+//! concurrent polls' copies meet.
+//!
+//! Why the keys are not a table here: they are random 64-bit values, so each
+//! new item's seven keys landed on seven random pages of an index the size of
+//! the window (30 MB for 150,000 items), and every batch's commit wrote those
+//! pages to the WAL and checkpointed them back. A cold 10,000-feed poll with
+//! half its items in the window took twice the CPU of the same poll without
+//! stories. In memory they cost about 30 bytes each and nothing per commit;
+//! they are recomputed from the signatures (`Signature::keys`) the first time
+//! a write needs them. PostgreSQL keeps them in a table: several daemons must
+//! see each other's keys.
+
+use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -13,23 +26,130 @@ use crate::model::{NewItem, StoredItem, StoryPrint};
 use crate::store::StoreError;
 use crate::store::stories::{CANDIDATES, Candidate, KEYS, Placement, place};
 
-/// The newest items (at most [`CANDIDATES`]) holding one lookup key in the
-/// window: a key that very many items share (boilerplate, a template) brings
-/// no more, so the work per new item is bounded.
-const KEY_QUERY: &str = "SELECT item_id FROM dedup_keys WHERE key = ?1 AND time >= ?2
-     ORDER BY time DESC LIMIT ?3";
-
 /// What a candidate brings to the judge: its story, name, feed and signature.
 const CANDIDATE_QUERY: &str =
     "SELECT coalesce(i.story, i.id), i.uid, f.name, s.signature, i.feed_id, s.time
      FROM items i JOIN feeds f ON f.id = i.feed_id JOIN dedup_signatures s ON s.item_id = i.id
      WHERE i.id = ?1";
 
+/// The lookup keys of the kept prints: key → the items holding it. Most keys
+/// belong to one item (`one`); a key shared by several (copies of a story,
+/// or boilerplate) keeps its newest [`CANDIDATES`] items in `many`, so the
+/// work per new item stays bounded whatever a key's popularity.
+///
+/// Compact, since it holds a window of items' keys (a million for 150,000
+/// items): 32 bits of each key and 32-bit item ids, 8 bytes an entry (ids
+/// past 32 bits go to `many`). Two keys that agree in those bits only cost
+/// a candidate lookup (one in 4,000 at a million keys).
+///
+/// It lives beside the writer connection and changes only under its lock.
+/// Entries may outlive their rows (a write that rolled back, an id reused):
+/// each candidate is read back with [`CANDIDATE_QUERY`] and judged on its
+/// stored signature, so a stale entry costs a lookup, never a wrong merge.
+#[derive(Default)]
+pub(crate) struct KeyIndex {
+    /// Filled from the stored signatures on first use.
+    loaded: bool,
+    one: HashMap<u32, u32>,
+    many: HashMap<u32, Vec<i64>>,
+}
+
+/// A key's bits the index keeps.
+fn short(key: u64) -> u32 {
+    (key ^ (key >> 32)) as u32
+}
+
+impl KeyIndex {
+    /// Loads the keys of every kept print, once.
+    fn ready(&mut self, c: &Connection) -> rusqlite::Result<&mut KeyIndex> {
+        if !self.loaded {
+            let mut stmt =
+                c.prepare("SELECT item_id, signature FROM dedup_signatures ORDER BY item_id")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                // A signature another version wrote has no keys this one can
+                // compute: it is not found by new items (and is replaced when
+                // its item is next written).
+                if let Ok(sig) = Signature::from_bytes(row.get_ref(1)?.as_blob()?) {
+                    for key in sig.keys().into_iter().take(KEYS) {
+                        self.add(key, id);
+                    }
+                }
+            }
+            self.loaded = true;
+        }
+        Ok(self)
+    }
+
+    fn add(&mut self, key: u64, id: i64) {
+        let key = short(key);
+        if let Some(ids) = self.many.get_mut(&key) {
+            if !ids.contains(&id) {
+                if ids.len() >= CANDIDATES {
+                    ids.remove(0);
+                }
+                ids.push(id);
+            }
+            return;
+        }
+        match (self.one.get(&key).copied(), u32::try_from(id)) {
+            (Some(other), _) if i64::from(other) == id => {}
+            (Some(other), _) => {
+                self.one.remove(&key);
+                self.many.insert(key, vec![i64::from(other), id]);
+            }
+            (None, Ok(small)) => {
+                self.one.insert(key, small);
+            }
+            (None, Err(_)) => {
+                self.many.insert(key, vec![id]);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: u64, id: i64) {
+        let key = short(key);
+        if self.one.get(&key).map(|&i| i64::from(i)) == Some(id) {
+            self.one.remove(&key);
+        } else if let Some(ids) = self.many.get_mut(&key) {
+            ids.retain(|&i| i != id);
+            if ids.is_empty() {
+                self.many.remove(&key);
+            }
+        }
+    }
+
+    /// The items holding `key`, newest (highest id) first.
+    fn holders(&self, key: u64) -> impl Iterator<Item = i64> + '_ {
+        let key = short(key);
+        let one = self.one.get(&key).map(|&i| i64::from(i));
+        let many = self
+            .many
+            .get(&key)
+            .into_iter()
+            .flat_map(|v| v.iter().rev().copied());
+        one.into_iter().chain(many)
+    }
+
+    /// Keys held, for the figures in the README.
+    fn len(&self) -> usize {
+        self.one.len() + self.many.values().map(Vec::len).sum::<usize>()
+    }
+}
+
+/// The key index of a store, locked (a poisoned lock is still usable: the
+/// index only ever holds extra entries, see [`KeyIndex`]).
+pub(super) fn lock(keys: &std::sync::Mutex<KeyIndex>) -> std::sync::MutexGuard<'_, KeyIndex> {
+    keys.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Judges a new item of `feed_id`, before it is stored: against the items of
 /// the last `window_secs` from other feeds sharing a lookup key with it. A
 /// story of its own when none is a copy (or it has no text).
 pub(super) fn judge_new(
     tx: &Connection,
+    keys: &mut KeyIndex,
     feed_id: i64,
     item: &NewItem,
     time: i64,
@@ -42,25 +162,19 @@ pub(super) fn judge_new(
     let Ok(new) = Signature::from_bytes(&print.signature) else {
         return Ok(own);
     };
+    let keys = keys.ready(tx)?;
     let mut ids: Vec<i64> = Vec::new();
-    {
-        let mut by_key = tx.prepare_cached(KEY_QUERY)?;
-        for &key in print.keys.iter().take(KEYS) {
-            let rows = by_key.query_map(
-                params![key as i64, time - window_secs, CANDIDATES as i64],
-                |r| r.get::<_, i64>(0),
-            )?;
-            for id in rows {
-                let id = id?;
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
+    for &key in print.keys.iter().take(KEYS) {
+        for id in keys.holders(key).take(CANDIDATES) {
+            if !ids.contains(&id) {
+                ids.push(id);
             }
         }
     }
     if ids.is_empty() {
         return Ok(own);
     }
+    let since = time - window_secs;
     let mut found: Vec<Candidate> = Vec::new();
     {
         let mut candidate = tx.prepare_cached(CANDIDATE_QUERY)?;
@@ -77,7 +191,7 @@ pub(super) fn judge_new(
                     })
                 })
                 .optional()?;
-            found.extend(row);
+            found.extend(row.filter(|c| c.time >= since));
         }
     }
     Ok(place(&new, feed_id, found))
@@ -87,6 +201,7 @@ pub(super) fn judge_new(
 /// that come after it.
 pub(super) fn keep_print(
     tx: &Connection,
+    keys: &mut KeyIndex,
     item_id: i64,
     print: Option<&StoryPrint>,
     time: i64,
@@ -98,50 +213,28 @@ pub(super) fn keep_print(
         "INSERT OR REPLACE INTO dedup_signatures (item_id, time, signature) VALUES (?1, ?2, ?3)",
     )?
     .execute(params![item_id, time, print.signature])?;
-    insert_keys(tx, item_id, time, &print.keys)
-}
-
-fn insert_keys(tx: &Connection, item_id: i64, time: i64, keys: &[u64]) -> rusqlite::Result<()> {
-    // One statement for all of an item's keys.
-    let keys = &keys[..keys.len().min(KEYS)];
-    if keys.is_empty() {
-        return Ok(());
+    let keys = keys.ready(tx)?;
+    for &key in print.keys.iter().take(KEYS) {
+        keys.add(key, item_id);
     }
-    let sql = format!(
-        "INSERT OR IGNORE INTO dedup_keys (key, time, item_id) VALUES {}",
-        vec!["(?, ?, ?)"; keys.len()].join(", ")
-    );
-    let mut insert = tx.prepare_cached(&sql)?;
-    let values: Vec<i64> = keys
-        .iter()
-        .flat_map(|&k| [k as i64, time, item_id])
-        .collect();
-    insert.execute(rusqlite::params_from_iter(values))?;
     Ok(())
 }
 
 /// Forgets an item's print (its keys and signature): before it is deleted, or
 /// when it is replaced.
-pub(super) fn forget(tx: &Connection, item_id: i64) -> rusqlite::Result<()> {
-    let stored: Option<(i64, Vec<u8>)> = tx
-        .prepare_cached("SELECT time, signature FROM dedup_signatures WHERE item_id = ?1")?
-        .query_row([item_id], |r| Ok((r.get(0)?, r.get(1)?)))
+pub(super) fn forget(tx: &Connection, keys: &mut KeyIndex, item_id: i64) -> rusqlite::Result<()> {
+    let stored: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT signature FROM dedup_signatures WHERE item_id = ?1")?
+        .query_row([item_id], |r| r.get(0))
         .optional()?;
-    let Some((time, bytes)) = stored else {
+    let Some(bytes) = stored else {
         return Ok(());
     };
     if let Ok(sig) = Signature::from_bytes(&bytes) {
-        let mut delete = tx.prepare_cached(
-            "DELETE FROM dedup_keys WHERE key = ?1 AND time = ?2 AND item_id = ?3",
-        )?;
-        for key in sig.keys() {
-            delete.execute(params![key as i64, time, item_id])?;
+        let keys = keys.ready(tx)?;
+        for key in sig.keys().into_iter().take(KEYS) {
+            keys.remove(key, item_id);
         }
-    } else {
-        // Written by another version: its keys cannot be recomputed, so look
-        // for them the slow way (rare: only after a signature format change).
-        tx.prepare_cached("DELETE FROM dedup_keys WHERE item_id = ?1")?
-            .execute([item_id])?;
     }
     tx.prepare_cached("DELETE FROM dedup_signatures WHERE item_id = ?1")?
         .execute([item_id])?;
@@ -153,6 +246,7 @@ pub(super) fn forget(tx: &Connection, item_id: i64) -> rusqlite::Result<()> {
 /// were kept) is judged and placed now.
 pub(super) fn reprint(
     tx: &Connection,
+    keys: &mut KeyIndex,
     item_id: i64,
     feed_id: i64,
     item: &NewItem,
@@ -163,24 +257,25 @@ pub(super) fn reprint(
         .prepare_cached("SELECT dedup_time FROM items WHERE id = ?1")?
         .query_row([item_id], |r| r.get(0))?;
     if placed.is_none() {
-        let p = judge_new(tx, feed_id, item, time, window_secs)?;
+        let p = judge_new(tx, keys, feed_id, item, time, window_secs)?;
         tx.prepare_cached(
             "UPDATE items SET story = ?2, dedup_time = ?3, dedup_reason = ?4 WHERE id = ?1",
         )?
         .execute(params![item_id, p.story, time, p.reason])?;
     }
-    replace_print(tx, item_id, item.print.as_ref(), time)
+    replace_print(tx, keys, item_id, item.print.as_ref(), time)
 }
 
 /// Replaces an item's print, keeping its story.
 pub(super) fn replace_print(
     tx: &Connection,
+    keys: &mut KeyIndex,
     item_id: i64,
     print: Option<&StoryPrint>,
     time: i64,
 ) -> rusqlite::Result<()> {
-    forget(tx, item_id)?;
-    keep_print(tx, item_id, print, time)
+    forget(tx, keys, item_id)?;
+    keep_print(tx, keys, item_id, print, time)
 }
 
 impl Sqlite {
@@ -283,8 +378,9 @@ impl Sqlite {
                 let rows = stmt.query_map([cutoff], |r| r.get(0))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
+            let mut keys = lock(&self.shared.keys);
             for id in &ids {
-                forget(&tx, *id)?;
+                forget(&tx, &mut keys, *id)?;
             }
             tx.commit()?;
             Ok(ids.len())
@@ -293,15 +389,45 @@ impl Sqlite {
 
     /// Items whose print is kept, and lookup keys, for the figures in the README.
     pub fn print_counts(&self) -> Result<(u64, u64), StoreError> {
-        self.read(|c| {
-            let n = |sql: &str| {
-                c.query_row(sql, [], |r| r.get::<_, i64>(0))
-                    .map(|n| n as u64)
-            };
-            Ok((
-                n("SELECT count(*) FROM dedup_signatures")?,
-                n("SELECT count(*) FROM dedup_keys")?,
-            ))
+        self.write(|c| {
+            let prints: i64 =
+                c.query_row("SELECT count(*) FROM dedup_signatures", [], |r| r.get(0))?;
+            let mut keys = lock(&self.shared.keys);
+            Ok((prints as u64, keys.ready(c)?.len() as u64))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shared_key_keeps_its_newest_holders_within_the_bound() {
+        let mut index = KeyIndex {
+            loaded: true,
+            ..KeyIndex::default()
+        };
+        index.add(7, 1);
+        index.add(7, 1);
+        assert_eq!(index.holders(7).collect::<Vec<_>>(), [1]);
+        for id in 2..=(CANDIDATES as i64 + 10) {
+            index.add(7, id);
+        }
+        let held: Vec<i64> = index.holders(7).collect();
+        assert_eq!(held.len(), CANDIDATES);
+        assert_eq!(held[0], CANDIDATES as i64 + 10, "newest first");
+        index.remove(7, CANDIDATES as i64 + 10);
+        assert_eq!(index.holders(7).next(), Some(CANDIDATES as i64 + 9));
+        index.add(9, 3);
+        index.remove(9, 4);
+        // Ids past 32 bits are kept too.
+        index.add(11, 1 << 40);
+        assert_eq!(index.holders(11).collect::<Vec<_>>(), [1 << 40]);
+        index.remove(11, 1 << 40);
+        assert_eq!(index.holders(9).collect::<Vec<_>>(), [3]);
+        index.remove(9, 3);
+        assert_eq!(index.holders(9).count(), 0);
+        assert_eq!(index.len(), CANDIDATES - 1);
     }
 }
