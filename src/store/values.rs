@@ -84,6 +84,24 @@ pub fn stored_item<R: Row>(r: &R, at: usize) -> Result<StoredItem, R::Error> {
     })
 }
 
+/// (id, link, summary, content) of a row whose text is missing, as both
+/// engines' `backfill_text` read it (a body whose text is kept reads NULL).
+pub type Legacy = (i64, Option<String>, Option<String>, Option<String>);
+
+/// Prepares the bodies of rows read for `backfill_text`: (id, summary, content).
+pub fn prepare_legacy(rows: Vec<Legacy>) -> Vec<(i64, Option<HtmlText>, Option<HtmlText>)> {
+    rows.into_iter()
+        .map(|(id, link, summary, content)| {
+            let link = link.as_deref();
+            (
+                id,
+                prepared_or_legacy(summary, None, link),
+                prepared_or_legacy(content, None, link),
+            )
+        })
+        .collect()
+}
+
 /// A stored body: prepared at ingest (HTML and text), or, for a row stored
 /// before bodies were prepared (text NULL), the HTML as published, prepared now.
 pub fn prepared_or_legacy(

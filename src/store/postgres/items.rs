@@ -311,8 +311,7 @@ impl Postgres {
     /// Prepares up to [`BACKFILL_CHUNK`] rows stored before bodies were
     /// prepared at ingest (rows copied from an older SQLite database).
     pub fn backfill_text(&self, after: i64) -> Result<Option<(i64, usize)>, StoreError> {
-        type Legacy = (i64, Option<String>, Option<String>, Option<String>);
-        let rows: Vec<Legacy> = self.run(move |inner| async move {
+        let rows: Vec<values::Legacy> = self.run(move |inner| async move {
             let mut conn = inner.conn().await?;
             let rows = conn
                 .client()
@@ -334,17 +333,7 @@ impl Postgres {
         let Some(last) = rows.last().map(|r| r.0) else {
             return Ok(None);
         };
-        let prepared: Vec<(i64, Option<HtmlText>, Option<HtmlText>)> = rows
-            .into_iter()
-            .map(|(id, link, summary, content)| {
-                let link = link.as_deref();
-                (
-                    id,
-                    prepared_or_legacy(summary, None, link),
-                    prepared_or_legacy(content, None, link),
-                )
-            })
-            .collect();
+        let prepared = values::prepare_legacy(rows);
         let done = prepared.len();
         self.run(move |inner| async move {
             let mut conn = inner.conn().await?;

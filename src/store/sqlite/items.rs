@@ -258,9 +258,7 @@ impl Sqlite {
     /// `None` when no such row is left. Reading them works without this (they
     /// are prepared when read); it only makes that work happen once.
     pub fn backfill_text(&self, after: i64) -> Result<Option<(i64, usize)>, StoreError> {
-        // (id, link, summary, content) of rows whose text is missing.
-        type Legacy = (i64, Option<String>, Option<String>, Option<String>);
-        let rows: Vec<Legacy> = self.read(|c| {
+        let rows: Vec<values::Legacy> = self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, link, CASE WHEN summary_text IS NULL THEN summary END,
                         CASE WHEN content_text IS NULL THEN content END
@@ -277,17 +275,7 @@ impl Sqlite {
         let Some(last) = rows.last().map(|r| r.0) else {
             return Ok(None);
         };
-        let prepared: Vec<(i64, Option<HtmlText>, Option<HtmlText>)> = rows
-            .into_iter()
-            .map(|(id, link, summary, content)| {
-                let link = link.as_deref();
-                (
-                    id,
-                    prepared_or_legacy(summary, None, link),
-                    prepared_or_legacy(content, None, link),
-                )
-            })
-            .collect();
+        let prepared = values::prepare_legacy(rows);
         let done = prepared.len();
         self.write(|c| {
             let tx = c.transaction()?;
