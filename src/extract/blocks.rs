@@ -114,31 +114,10 @@ fn is_block_tag(name: &str) -> bool {
         )
 }
 
-/// Elements whose content is not page text (mirrors the text renderer).
+/// Elements whose content is not page text: the text renderer's list, and
+/// formulas (MathML), which score no prose.
 fn is_skipped(name: &str) -> bool {
-    matches!(
-        name,
-        "script"
-            | "style"
-            | "noscript"
-            | "template"
-            | "head"
-            | "title"
-            | "svg"
-            | "math"
-            | "iframe"
-            | "object"
-            | "embed"
-            | "select"
-            | "option"
-            | "button"
-            | "input"
-            | "textarea"
-            | "canvas"
-            | "video"
-            | "audio"
-            | "form"
-    )
+    crate::text::is_skipped(name) || name == "math"
 }
 
 fn is_cjk(c: char) -> bool {

@@ -24,8 +24,8 @@ mod tokens;
 
 use std::borrow::Cow;
 
-pub(crate) use builder::is_block;
 pub use builder::node_text;
+pub(crate) use builder::{is_block, is_skipped};
 pub use sanitize::{is_tracking_image, sanitize};
 pub use tokens::{bounded, to_text};
 
