@@ -9,7 +9,8 @@
 //!   normalize (sanitised and converted to text once, at ingest) and a render of
 //!   an output holding it (was 80–100 s per render);
 //! - `text::to_text` and `text::sanitize` on the nesting and on long flat text;
-//! - unclosed tags and entities repeated (`<a é` per character).
+//! - unclosed tags and entities repeated (`<a é` per character);
+//! - lists nested in list items (`<ul><li>` × n), which must count as nesting.
 //!
 //! Run: `cargo bench --bench hostile` (release build, one thread).
 
@@ -142,6 +143,18 @@ fn main() {
         let html = nested(n);
         time(|| {
             let _ = tidings::text::sanitize(&html, Some(&base));
+        })
+    });
+    row("text::sanitize, nested lists (<ul><li> × n)", &sizes, |n| {
+        let html = "<ul><li>x".repeat(n);
+        time(|| {
+            let _ = tidings::text::sanitize(&html, Some(&base));
+        })
+    });
+    row("extract::article, nested lists (<ul><li> × n)", &sizes, |n| {
+        let page = format!("<html><body>{}</body></html>", "<ul><li>x".repeat(n));
+        time(|| {
+            let _ = tidings::extract::article(&page, &base, &[]);
         })
     });
     row("text::to_text, nested <div>s", &sizes, |n| {

@@ -225,6 +225,222 @@ fn closes_itself(name: &str) -> bool {
 /// so every tag costs O(1) and the pass stays linear.
 const LOOKBACK: usize = 8;
 
+/// Whether a tree builder, meeting the start tag `new` (one that
+/// [`closes_itself`]), looks past the open element `open` for one of its
+/// kind to close. Where it would not (`<ul>` between two `<li>`s, a `<table>`
+/// between two `<td>`s, a `<button>` between two `<p>`s), the new element
+/// nests: counting it as closing would let `<ul><li>` × 100,000 through as
+/// depth 2, where the tree is 200,000 deep. Erring towards "nests" only drops
+/// tags of documents this deep sooner.
+fn start_passes(new: &str, open: &str) -> bool {
+    match new {
+        // The list-item algorithm stops at special elements but these three.
+        "li" | "dt" | "dd" => !is_special(open) || matches!(open, "address" | "div" | "p"),
+        // "A p element in button scope".
+        "p" => !is_scope_boundary(open) && open != "button",
+        // Only the current node (an option inside an optgroup for optgroup).
+        "option" => false,
+        "optgroup" => open == "option",
+        // Implied end tags: only these are closed on the way.
+        "rb" | "rt" | "rtc" | "rp" => matches!(
+            open,
+            "rb" | "rp" | "rt" | "rtc" | "p" | "li" | "dd" | "dt" | "option" | "optgroup"
+        ),
+        // Table parts: "in table scope".
+        _ => !matches!(open, "table" | "template" | "html"),
+    }
+}
+
+/// Whether an end tag `name` looks past the open element `open` for its own:
+/// never past a scope boundary, and, for other than the block elements whose
+/// end tag closes what is inside them, never past a special element.
+fn end_passes(name: &str, open: &str) -> bool {
+    if is_scope_boundary(open) {
+        return false;
+    }
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "center"
+            | "details"
+            | "dialog"
+            | "dir"
+            | "div"
+            | "dl"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "header"
+            | "hgroup"
+            | "listing"
+            | "main"
+            | "menu"
+            | "nav"
+            | "ol"
+            | "pre"
+            | "section"
+            | "summary"
+            | "ul"
+            | "p"
+            | "li"
+            | "dd"
+            | "dt"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+    ) || !is_special(open)
+}
+
+/// The boundaries of an element's "default scope" (HTML elements).
+fn is_scope_boundary(name: &str) -> bool {
+    matches!(
+        name,
+        "applet"
+            | "caption"
+            | "html"
+            | "table"
+            | "td"
+            | "th"
+            | "marquee"
+            | "object"
+            | "template"
+            | "svg"
+            | "math"
+            | "foreignObject"
+            | "foreignobject"
+    )
+}
+
+/// The HTML parsing algorithm's "special" elements (HTML namespace).
+fn is_special(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "applet"
+            | "area"
+            | "article"
+            | "aside"
+            | "base"
+            | "basefont"
+            | "bgsound"
+            | "blockquote"
+            | "body"
+            | "br"
+            | "button"
+            | "caption"
+            | "center"
+            | "col"
+            | "colgroup"
+            | "dd"
+            | "details"
+            | "dir"
+            | "div"
+            | "dl"
+            | "dt"
+            | "embed"
+            | "fieldset"
+            | "figcaption"
+            | "figure"
+            | "footer"
+            | "form"
+            | "frame"
+            | "frameset"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "head"
+            | "header"
+            | "hgroup"
+            | "hr"
+            | "html"
+            | "iframe"
+            | "img"
+            | "input"
+            | "keygen"
+            | "li"
+            | "link"
+            | "listing"
+            | "main"
+            | "marquee"
+            | "menu"
+            | "meta"
+            | "nav"
+            | "noembed"
+            | "noframes"
+            | "noscript"
+            | "object"
+            | "ol"
+            | "p"
+            | "param"
+            | "plaintext"
+            | "pre"
+            | "script"
+            | "search"
+            | "section"
+            | "select"
+            | "source"
+            | "style"
+            | "summary"
+            | "table"
+            | "tbody"
+            | "td"
+            | "template"
+            | "textarea"
+            | "tfoot"
+            | "th"
+            | "thead"
+            | "title"
+            | "tr"
+            | "track"
+            | "ul"
+            | "wbr"
+            | "xmp"
+            | "svg"
+            | "math"
+    )
+}
+
+/// Where among the newest [`LOOKBACK`] open elements the one a start (or end)
+/// tag `name` closes is (0: the current node), looking no further than
+/// [`start_passes`] (or [`end_passes`]) allows.
+fn closing(open: &[html5ever::LocalName], name: &str, start: bool) -> Option<usize> {
+    let passes = if start { start_passes } else { end_passes };
+    // A new definition term or description closes either, as does a new cell
+    // (start tags only: an end tag closes its own kind).
+    let kin = |o: &str| match name {
+        _ if !start => o == name,
+        "dd" | "dt" => matches!(o, "dd" | "dt"),
+        "td" | "th" => matches!(o, "td" | "th"),
+        _ => o == name,
+    };
+    for (at, o) in open.iter().rev().take(LOOKBACK).enumerate() {
+        if kin(o) {
+            return Some(at);
+        }
+        if !passes(name, o) {
+            return None;
+        }
+    }
+    None
+}
+
 struct BoundSink {
     max_depth: usize,
     drop_pixels: bool,
@@ -277,12 +493,7 @@ impl TokenSink for BoundSink {
                             return TokenSinkResult::Continue;
                         }
                         if closes_itself(name)
-                            && let Some(at) = st
-                                .open
-                                .iter()
-                                .rev()
-                                .take(LOOKBACK)
-                                .position(|o| *o == tag.name)
+                            && let Some(at) = closing(&st.open, name, true)
                         {
                             let keep = st.open.len() - 1 - at;
                             st.open.truncate(keep);
@@ -319,13 +530,7 @@ impl TokenSink for BoundSink {
                     }
                     TagKind::EndTag => {
                         st.raw = false;
-                        let found = st
-                            .open
-                            .iter()
-                            .rev()
-                            .take(LOOKBACK)
-                            .position(|o| *o == tag.name);
-                        match found {
+                        match closing(&st.open, name, false) {
                             Some(at) => {
                                 let keep = st.open.len() - 1 - at;
                                 st.open.truncate(keep);
@@ -468,5 +673,29 @@ mod tests {
         // Unclosed list items and paragraphs do not count as nesting.
         let list = format!("<ul>{}</ul>", "<li><p>item".repeat(500));
         assert!(matches!(bounded(&list, 8), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn items_that_nest_in_a_tree_builder_count_as_nesting() {
+        // A list inside each item, a table inside each cell, a button between
+        // paragraphs, a block between list items: a tree builder nests each new
+        // element (html5ever's stack grows with every repetition), so they count.
+        for unit in [
+            "<ul><li>x",
+            "<table><tr><td>x",
+            "<p><button>x",
+            "<li><blockquote>x",
+            "<div><table>x</div>",
+        ] {
+            let html = unit.repeat(200);
+            let b = bounded(&html, 64);
+            assert!(matches!(b, Cow::Owned(_)), "{unit} was not bounded");
+            assert_eq!(b.matches('x').count(), 200, "{unit}: text kept");
+        }
+        // Flat repetitions still close each other.
+        for flat in ["<li>x", "<dt>x<dd>x", "<p>x", "<tr><td>x<td>x", "<option>x"] {
+            let html = format!("<ul><table><select>{}", flat.repeat(200));
+            assert!(matches!(bounded(&html, 64), Cow::Borrowed(_)), "{flat}");
+        }
     }
 }
