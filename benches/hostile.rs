@@ -145,18 +145,26 @@ fn main() {
             let _ = tidings::text::sanitize(&html, Some(&base));
         })
     });
-    row("text::sanitize, nested lists (<ul><li> × n)", &sizes, |n| {
-        let html = "<ul><li>x".repeat(n);
-        time(|| {
-            let _ = tidings::text::sanitize(&html, Some(&base));
-        })
-    });
-    row("extract::article, nested lists (<ul><li> × n)", &sizes, |n| {
-        let page = format!("<html><body>{}</body></html>", "<ul><li>x".repeat(n));
-        time(|| {
-            let _ = tidings::extract::article(&page, &base, &[]);
-        })
-    });
+    row(
+        "text::sanitize, nested lists (<ul><li> × n)",
+        &sizes,
+        |n| {
+            let html = "<ul><li>x".repeat(n);
+            time(|| {
+                let _ = tidings::text::sanitize(&html, Some(&base));
+            })
+        },
+    );
+    row(
+        "extract::article, nested lists (<ul><li> × n)",
+        &sizes,
+        |n| {
+            let page = format!("<html><body>{}</body></html>", "<ul><li>x".repeat(n));
+            time(|| {
+                let _ = tidings::extract::article(&page, &base, &[]);
+            })
+        },
+    );
     row("text::to_text, nested <div>s", &sizes, |n| {
         let html = nested(n);
         time(|| {

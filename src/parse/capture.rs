@@ -8,6 +8,7 @@
 //! not copied. Any XML error ends the pass; what was captured before it stays.
 
 use std::ops::Range;
+use std::rc::Rc;
 
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -85,8 +86,9 @@ pub struct Child {
     /// Whether it has child elements (naked markup, or a structure like an
     /// Atom person).
     pub elements: bool,
-    /// The `xml:base` in effect on it, if the document declared one.
-    pub base: Option<String>,
+    /// The `xml:base` in effect on it, if the document declared one (shared
+    /// by every element it covers, not copied to each).
+    pub base: Option<Rc<str>>,
     /// Its own child elements (not deeper), for structures such as `author`.
     pub children: Vec<Child>,
 }
@@ -157,13 +159,16 @@ enum Slot {
     Deeper,
 }
 
+/// Longest `xml:base` (given or resolved) taken, in bytes.
+const MAX_BASE: usize = 2048;
+
 /// Captures the entries of `doc` (at most `max_entries`).
 pub fn capture(doc: &str, max_entries: usize) -> Captured {
     let mut reader = NsReader::from_str(doc);
     reader.config_mut().check_end_names = false;
     let mut out = Captured::default();
     let mut stack: Vec<Open> = Vec::new();
-    let mut bases: Vec<String> = Vec::new();
+    let mut bases: Vec<Rc<str>> = Vec::new();
     let mut current: Option<Entry> = None;
     loop {
         let before = reader.buffer_position() as usize;
@@ -196,7 +201,9 @@ pub fn capture(doc: &str, max_entries: usize) -> Captured {
                 }
                 let base_pushed = match attrs.iter().find(|(n, l, _)| *n == Ns::Xml && l == "base")
                 {
-                    Some((_, _, b)) => {
+                    // A base longer than any real URL is not one: ignored, so
+                    // that resolving against it stays cheap.
+                    Some((_, _, b)) if b.len() <= MAX_BASE => {
                         let resolved = match bases.last().and_then(|p| url::Url::parse(p).ok()) {
                             Some(parent) => parent
                                 .join(b)
@@ -204,9 +211,14 @@ pub fn capture(doc: &str, max_entries: usize) -> Captured {
                                 .unwrap_or_else(|_| b.to_string()),
                             None => b.to_string(),
                         };
-                        bases.push(resolved);
-                        true
+                        if resolved.len() <= MAX_BASE {
+                            bases.push(resolved.into());
+                            true
+                        } else {
+                            false
+                        }
                     }
+                    Some(_) => false,
                     None => false,
                 };
                 let parent = stack.last().map_or(Slot::Outside, |o| o.slot);
@@ -378,6 +390,24 @@ mod tests {
         assert!(e[2].is(Ns::Dc, "subject") && e[3].text == "S2");
         assert_eq!(e[4].attr("isPermaLink"), Some("true"));
         assert_eq!(c.entries[1].children[0].text, "C<D>");
+    }
+
+    #[test]
+    fn a_base_longer_than_a_url_is_ignored_and_shared_ones_are_not_copied() {
+        let long = format!("http://a.example/{}/", "d".repeat(MAX_BASE));
+        let doc = format!(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://b.example/">
+            <entry xml:base="{long}"><title>t</title><x/><x/></entry></feed>"#
+        );
+        let c = capture(&doc, 100);
+        let kids = &c.entries[0].children;
+        assert_eq!(kids[0].base.as_deref(), Some("http://b.example/"));
+        // One string for every element under the same base.
+        let (a, b) = (
+            kids[1].base.as_ref().unwrap(),
+            kids[2].base.as_ref().unwrap(),
+        );
+        assert!(Rc::ptr_eq(a, b));
     }
 
     #[test]

@@ -144,7 +144,7 @@ pub fn apply(entry: &mut ParsedEntry, captured: &Entry, doc: &str) {
         {
             *slot = Some(b);
             if base.is_none() {
-                base = c.base.clone();
+                base = c.base.as_deref().map(str::to_string);
             }
         } else if rss(c) && c.name == "description" && content.is_none() && summary.is_some() {
             // A second description (Atom-style feeds mixing vocabularies).
