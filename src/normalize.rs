@@ -65,7 +65,7 @@ pub fn title_text(body: &Body) -> String {
 /// Authors with names and addresses tidied; those left with neither dropped.
 fn people(authors: &[Person], base: Option<&url::Url>) -> Vec<Person> {
     let mut out: Vec<Person> = Vec::new();
-    for a in authors {
+    for a in authors.iter().take(crate::parse::MAX_AUTHORS) {
         let p = Person {
             name: a
                 .name
@@ -138,7 +138,7 @@ fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String
         raw_content.as_deref(),
     );
     let mut categories: Vec<String> = Vec::new();
-    for c in &entry.categories {
+    for c in entry.categories.iter().take(crate::parse::MAX_CATEGORIES) {
         let c = text::inline_auto(c);
         if !c.is_empty() && !categories.contains(&c) {
             categories.push(c);

@@ -194,6 +194,7 @@ pub fn apply(entry: &mut ParsedEntry, captured: &Entry, doc: &str) {
             None
         };
         if let Some(p) = person.filter(|p| p.name.is_some() || p.email.is_some())
+            && authors.len() < super::MAX_AUTHORS
             && !authors.contains(&p)
         {
             authors.push(p);
@@ -208,7 +209,10 @@ pub fn apply(entry: &mut ParsedEntry, captured: &Entry, doc: &str) {
     for c in children {
         let mut push = |t: &str| {
             let t = t.trim();
-            if !t.is_empty() && !categories.iter().any(|x| x == t) {
+            if !t.is_empty()
+                && categories.len() < super::MAX_CATEGORIES
+                && !categories.iter().any(|x| x == t)
+            {
                 categories.push(t.to_string());
             }
         };

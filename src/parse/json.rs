@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{MAX_ENCLOSURES, ParseError, dates};
+use super::{MAX_AUTHORS, MAX_CATEGORIES, MAX_ENCLOSURES, ParseError, dates};
 use crate::model::{Body, Enclosure, ParsedEntry, ParsedFeed, Person};
 
 #[derive(Deserialize)]
@@ -96,6 +96,9 @@ fn string(v: &Value) -> Option<String> {
 fn people(one: Option<&Value>, many: &[Value], base: &url::Url) -> Vec<Person> {
     let mut out: Vec<Person> = Vec::new();
     for v in one.into_iter().chain(many) {
+        if out.len() == MAX_AUTHORS {
+            break;
+        }
         let name = v.get("name").and_then(string);
         let url = v.get("url").and_then(string);
         let (email, uri) = match url {
@@ -138,6 +141,9 @@ fn entry(item: Item, base: &url::Url, feed_authors: &[Person]) -> ParsedEntry {
     }
     let mut categories: Vec<String> = Vec::new();
     for t in item.tags.iter().filter_map(string) {
+        if categories.len() == MAX_CATEGORIES {
+            break;
+        }
         if !categories.contains(&t) {
             categories.push(t);
         }

@@ -21,6 +21,14 @@ use crate::model::{Body, Enclosure, ParsedEntry, ParsedFeed, Person, TextKind};
 /// Enclosures kept per entry, at most.
 pub const MAX_ENCLOSURES: usize = 8;
 
+/// Authors kept per entry (and per feed), at most: distinct ones, in order.
+/// Each list is searched for duplicates as it grows, so the caps also keep
+/// that work linear in the document.
+pub const MAX_AUTHORS: usize = 32;
+
+/// Categories kept per entry, at most.
+pub const MAX_CATEGORIES: usize = 64;
+
 /// Why a document could not be read as a feed.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -91,6 +99,7 @@ pub fn feed(
     }
     // An Atom entry without an author has the feed's (RFC 4287 §4.2.1).
     if matches!(kind, FeedType::Atom) && !feed.authors.is_empty() {
+        feed.authors.truncate(MAX_AUTHORS);
         for entry in &mut feed.entries {
             if entry.authors.is_empty() {
                 entry.authors = feed.authors.clone();
@@ -133,6 +142,9 @@ fn convert(feed: Feed, max_items: usize) -> ParsedFeed {
 fn people(persons: &[feed_rs::model::Person]) -> Vec<Person> {
     let mut out: Vec<Person> = Vec::new();
     for p in persons {
+        if out.len() == MAX_AUTHORS {
+            break;
+        }
         let clean = |s: &Option<String>| {
             s.as_deref()
                 .map(str::trim)
@@ -168,6 +180,9 @@ fn entry(e: Entry) -> ParsedEntry {
     let guid = Some(e.id.trim().to_string()).filter(|id| !id.is_empty());
     let mut categories: Vec<String> = Vec::new();
     for c in &e.categories {
+        if categories.len() == MAX_CATEGORIES {
+            break;
+        }
         let term = Some(c.term.trim())
             .filter(|t| !t.is_empty())
             .or(c.label.as_deref().map(str::trim))
@@ -259,6 +274,39 @@ mod tests {
 
     fn base() -> url::Url {
         url::Url::parse("https://news.example/feeds/rss.xml").unwrap()
+    }
+
+    #[test]
+    fn authors_and_categories_are_capped_per_entry() {
+        // Many feed-level authors (given to every entry without one) and many
+        // categories: kept to the caps, in document order, in every format.
+        let authors: String = (0..200)
+            .map(|i| format!("<author><name>A{i}</name></author>"))
+            .collect();
+        let cats: String = (0..500)
+            .map(|i| format!(r#"<category term="c{i}"/>"#))
+            .collect();
+        let atom = format!(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>{authors}
+            <entry><id>1</id><title>x</title>{cats}</entry><entry><id>2</id><title>y</title></entry></feed>"#
+        );
+        let f = feed(atom.as_bytes(), &base(), None, 1 << 20, 100).unwrap();
+        for e in &f.entries {
+            assert_eq!(e.authors.len(), MAX_AUTHORS);
+            assert_eq!(e.authors[0].name.as_deref(), Some("A0"));
+        }
+        assert_eq!(f.entries[0].categories.len(), MAX_CATEGORIES);
+        let tags: Vec<String> = (0..500).map(|i| format!("\"t{i}\"")).collect();
+        let people: Vec<String> = (0..200).map(|i| format!(r#"{{"name":"P{i}"}}"#)).collect();
+        let json = format!(
+            r#"{{"version":"https://jsonfeed.org/version/1.1","title":"T","authors":[{}],
+            "items":[{{"id":"1","content_text":"x","tags":[{}]}}]}}"#,
+            people.join(","),
+            tags.join(",")
+        );
+        let f = feed(json.as_bytes(), &base(), None, 1 << 20, 100).unwrap();
+        assert_eq!(f.entries[0].authors.len(), MAX_AUTHORS);
+        assert_eq!(f.entries[0].categories.len(), MAX_CATEGORIES);
     }
 
     #[test]
