@@ -160,7 +160,8 @@ fn item(p: &Prepared) -> rss::Item {
     let also = also_paragraph(i);
     let with_also = |html: &str| format!("{html}{also}");
     let (description, content) = match (p.summary_html, p.content_html) {
-        (s, Some(c)) => (s.map(str::to_string), Some(with_also(c))),
+        (Some(s), Some(c)) => (Some(s.to_string()), Some(with_also(c))),
+        (None, Some(c)) => (Some(with_also(c)), Some(with_also(c))),
         (Some(s), None) => (Some(with_also(s)), None),
         (None, None) => ((!also.is_empty()).then(|| also.clone()), None),
     };

@@ -105,6 +105,20 @@ fn rss_has_self_link_guids_creator_and_enclosure() {
 }
 
 #[test]
+fn rss_description_is_the_content_when_there_is_no_summary() {
+    // Atom and JSON sources that give only content: readers that show only
+    // <description> must not see an empty item.
+    let mut item = stored("a2", "T", "s");
+    item.summary = None;
+    item.content = Some(body("<p>Only content</p>"));
+    let xml = String::from_utf8(render(Format::Rss, &CH, &[item])).unwrap();
+    assert!(
+        xml.contains("<description><![CDATA[<p>Only content</p>]]></description>"),
+        "{xml}"
+    );
+}
+
+#[test]
 fn atom_has_the_required_elements() {
     let xml = String::from_utf8(render(Format::Atom, &CH, &[stored("a1", "T <1>", "s")])).unwrap();
     for needle in [
