@@ -26,11 +26,13 @@ use crate::model::{NewItem, StoredItem, StoryPrint};
 use crate::store::StoreError;
 use crate::store::stories::{CANDIDATES, Candidate, KEYS, Placement, place};
 
-/// What a candidate brings to the judge: its story, name, feed and signature.
+/// What a candidate brings to the judge: its story, name, feed and signature;
+/// nothing for one out of the window (`?2`) or of the new item's own feed
+/// (`?3`), which are not judged, so their signatures are not read.
 const CANDIDATE_QUERY: &str =
     "SELECT coalesce(i.story, i.id), i.uid, f.name, s.signature, i.feed_id, s.time
      FROM items i JOIN feeds f ON f.id = i.feed_id JOIN dedup_signatures s ON s.item_id = i.id
-     WHERE i.id = ?1";
+     WHERE i.id = ?1 AND s.time >= ?2 AND i.feed_id <> ?3";
 
 /// The lookup keys of the kept prints: key → the items holding it. Most keys
 /// belong to one item (`one`); a key shared by several (copies of a story,
@@ -50,6 +52,8 @@ const CANDIDATE_QUERY: &str =
 pub(crate) struct KeyIndex {
     /// Filled from the stored signatures on first use.
     loaded: bool,
+    /// Keys were removed since the last commit (see [`settle`]).
+    removed: bool,
     one: HashMap<u32, u32>,
     many: HashMap<u32, Vec<i64>>,
 }
@@ -71,7 +75,7 @@ impl KeyIndex {
                 // A signature another version wrote has no keys this one can
                 // compute: it is not found by new items (and is replaced when
                 // its item is next written).
-                if let Ok(sig) = Signature::from_bytes(row.get_ref(1)?.as_blob()?) {
+                if let Ok(sig) = Signature::from_bytes(&bytes_at(row, 1)?) {
                     for key in sig.keys().into_iter().take(KEYS) {
                         self.add(key, id);
                     }
@@ -109,6 +113,7 @@ impl KeyIndex {
     }
 
     fn remove(&mut self, key: u64, id: i64) {
+        self.removed = true;
         let key = short(key);
         if self.one.get(&key).map(|&i| i64::from(i)) == Some(id) {
             self.one.remove(&key);
@@ -135,6 +140,30 @@ impl KeyIndex {
     /// Keys held, for the figures in the README.
     fn len(&self) -> usize {
         self.one.len() + self.many.values().map(Vec::len).sum::<usize>()
+    }
+}
+
+/// A stored signature's bytes; none (so it is skipped as undecodable) when
+/// the value is not bytes at all (a row written by hand or another tool), so
+/// that one such row cannot fail every write that meets it.
+fn bytes_at(row: &rusqlite::Row, at: usize) -> rusqlite::Result<Vec<u8>> {
+    Ok(row
+        .get_ref(at)?
+        .as_bytes()
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default())
+}
+
+/// After a write: when it rolled back (wholly or in part) after removing
+/// keys, the index is dropped, to be loaded again from what was committed (a
+/// removal is the one change that a stale index cannot absorb: the item
+/// would no longer be found). Extra entries left by a rollback are harmless.
+pub(super) fn settle(keys: &std::sync::Mutex<KeyIndex>, committed: bool) {
+    let mut keys = lock(keys);
+    if committed {
+        keys.removed = false;
+    } else if keys.removed {
+        *keys = KeyIndex::default();
     }
 }
 
@@ -180,18 +209,18 @@ pub(super) fn judge_new(
         let mut candidate = tx.prepare_cached(CANDIDATE_QUERY)?;
         for id in ids {
             let row = candidate
-                .query_row([id], |r| {
+                .query_row(params![id, since, feed_id], |r| {
                     Ok(Candidate {
                         story: r.get(0)?,
                         uid: r.get(1)?,
                         feed: r.get(2)?,
-                        signature: r.get(3)?,
+                        signature: bytes_at(r, 3)?,
                         feed_id: r.get(4)?,
                         time: r.get(5)?,
                     })
                 })
                 .optional()?;
-            found.extend(row.filter(|c| c.time >= since));
+            found.extend(row);
         }
     }
     Ok(place(&new, feed_id, found))
@@ -225,7 +254,7 @@ pub(super) fn keep_print(
 pub(super) fn forget(tx: &Connection, keys: &mut KeyIndex, item_id: i64) -> rusqlite::Result<()> {
     let stored: Option<Vec<u8>> = tx
         .prepare_cached("SELECT signature FROM dedup_signatures WHERE item_id = ?1")?
-        .query_row([item_id], |r| r.get(0))
+        .query_row([item_id], |r| bytes_at(r, 0))
         .optional()?;
     let Some(bytes) = stored else {
         return Ok(());
@@ -378,11 +407,13 @@ impl Sqlite {
                 let rows = stmt.query_map([cutoff], |r| r.get(0))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
-            let mut keys = lock(&self.shared.keys);
-            for id in &ids {
-                forget(&tx, &mut keys, *id)?;
-            }
-            tx.commit()?;
+            let forgotten = {
+                let mut keys = lock(&self.shared.keys);
+                ids.iter().try_for_each(|id| forget(&tx, &mut keys, *id))
+            };
+            let committed = forgotten.and_then(|()| tx.commit());
+            settle(&self.shared.keys, committed.is_ok());
+            committed?;
             Ok(ids.len())
         })
     }
@@ -429,5 +460,26 @@ mod tests {
         index.remove(9, 3);
         assert_eq!(index.holders(9).count(), 0);
         assert_eq!(index.len(), CANDIDATES - 1);
+    }
+
+    #[test]
+    fn a_rolled_back_removal_drops_the_index_for_a_reload() {
+        let loaded = || KeyIndex {
+            loaded: true,
+            ..KeyIndex::default()
+        };
+        let keys = std::sync::Mutex::new(loaded());
+        lock(&keys).add(1, 10);
+        // Additions that roll back are harmless: the index stays.
+        settle(&keys, false);
+        assert!(lock(&keys).loaded);
+        // A removal that commits is kept; one that rolls back is undone by
+        // loading the index again from what was committed.
+        lock(&keys).remove(1, 10);
+        settle(&keys, true);
+        assert!(lock(&keys).loaded && !lock(&keys).removed);
+        lock(&keys).remove(2, 20);
+        settle(&keys, false);
+        assert!(!lock(&keys).loaded);
     }
 }

@@ -152,12 +152,26 @@ fn run_batch(
     shared: &Shared,
     batch: &mut [Box<dyn Job>],
 ) -> Result<(), rusqlite::Error> {
+    let mut all_ran = true;
+    let result = run_jobs(conn, shared, batch, &mut all_ran);
+    // What a rolled-back write did to the stories' key index is undone too.
+    super::stories::settle(&shared.keys, result.is_ok() && all_ran);
+    result
+}
+
+fn run_jobs(
+    conn: &mut Connection,
+    shared: &Shared,
+    batch: &mut [Box<dyn Job>],
+    all_ran: &mut bool,
+) -> Result<(), rusqlite::Error> {
     let mut tx = conn.transaction()?;
     for job in batch.iter_mut() {
         let sp = tx.savepoint()?;
         match job.run(&sp, shared) {
             Ok(()) => sp.commit()?,
             Err(e) => {
+                *all_ran = false;
                 drop(sp); // rolls the job's writes back
                 if tx.is_autocommit() {
                     // SQLite rolled the whole transaction back (a full disk can):
