@@ -4,7 +4,9 @@
 //! item in and, below, the recent near misses of its feeds: items that failed
 //! one clause of the rule, with that clause. Plain server-rendered HTML with a
 //! little CSS, no script. A private output's page needs its token, like its
-//! feeds. The page is built per request (it is for people, not pollers).
+//! feeds. A built page is kept until the output's items change, like the
+//! feeds' renders, or for a minute at most (rules are evaluated at a time),
+//! so a client repeating requests costs no database work in between.
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
@@ -28,6 +30,51 @@ const NEAR_WINDOW: usize = 200;
 const NEAR_SHOWN: usize = 20;
 /// Characters of text shown per item.
 const SNIPPET: usize = 280;
+
+/// Built pages by output and token placement (both from the config), with
+/// what they were built from.
+#[derive(Default)]
+pub(super) struct Pages(std::sync::Mutex<HashMap<(String, bool), Arc<Built>>>);
+
+/// How long a built page is served at most.
+const PAGE_FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
+pub(super) struct Built {
+    built: std::time::Instant,
+    generation: u64,
+    changes: u64,
+    version: u64,
+    html: Arc<str>,
+}
+
+impl Pages {
+    /// The page built for `key` if nothing it shows changed since.
+    fn get(
+        &self,
+        key: &(String, bool),
+        generation: u64,
+        changes: u64,
+        version: impl FnOnce() -> u64,
+    ) -> Option<Arc<str>> {
+        let hit = self
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()?;
+        (hit.built.elapsed() < PAGE_FRESH
+            && hit.generation == generation
+            && (hit.changes == changes || hit.version == version()))
+        .then(|| hit.html.clone())
+    }
+
+    fn put(&self, key: (String, bool), built: Built) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, Arc::new(built));
+    }
+}
 
 /// One item as the page shows it.
 struct Entry {
@@ -54,6 +101,13 @@ pub(super) async fn output_page(
     if !authorised {
         return not_found();
     }
+    let key = (spec.name.clone(), token_in_path);
+    let changes = state.store.changes();
+    let version = || state.store.version_of(&spec.name, &spec.feed_urls);
+    if let Some(html) = state.pages.get(&key, view.generation, changes, version) {
+        return page_response(&spec, html.to_string());
+    }
+    let version = version();
     let (store, config) = (state.store.clone(), view.config.clone());
     let spec_for_read = spec.clone();
     let read = store::blocking(move || entries(&store, &config, &spec_for_read)).await;
@@ -80,6 +134,20 @@ pub(super) async fn output_page(
         .and_then(|o| o.filter.as_ref())
         .map(|r| r.source().trim().to_string());
     let html = render_page(&spec, rule.as_deref(), &served, near.as_deref(), &suffix);
+    state.pages.put(
+        key,
+        Built {
+            built: std::time::Instant::now(),
+            generation: view.generation,
+            changes,
+            version,
+            html: html.as_str().into(),
+        },
+    );
+    page_response(&spec, html)
+}
+
+fn page_response(spec: &OutputSpec, html: String) -> Response {
     let mut response = Html(html).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
@@ -293,11 +361,68 @@ fn snippet(item: &StoredItem) -> String {
         .filter(|s| !s.trim().is_empty())
         .or(item.content.as_ref().map(|c| c.text.as_str()))
         .unwrap_or("");
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if text.chars().count() <= SNIPPET {
-        return text;
+    cut(text)
+}
+
+/// Whole words of `text` up to [`SNIPPET`] characters (single spaces), with
+/// `…` when some were left out. Reads no further than it keeps.
+fn cut(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        let space = usize::from(!out.is_empty());
+        if chars + space + n > SNIPPET {
+            if out.is_empty() {
+                // One word longer than the snippet: cut inside it.
+                out.extend(word.chars().take(SNIPPET));
+            }
+            out.push('…');
+            return out;
+        }
+        if space == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        chars += space + n;
     }
-    let cut: String = text.chars().take(SNIPPET).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
-    format!("{cut}…")
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_built_page_is_kept_while_nothing_it_shows_changed() {
+        let pages = Pages::default();
+        let key = ("out".to_string(), false);
+        let built = |built| Built {
+            built,
+            generation: 1,
+            changes: 10,
+            version: 5,
+            html: "page".into(),
+        };
+        pages.put(key.clone(), built(std::time::Instant::now()));
+        assert!(pages.get(&key, 1, 10, || unreachable!()).is_some());
+        // Other outputs' writes: the output's own version decides.
+        assert!(pages.get(&key, 1, 11, || 5).is_some());
+        assert!(pages.get(&key, 1, 11, || 6).is_none());
+        // A reload, or a minute gone by, builds it again.
+        assert!(pages.get(&key, 2, 10, || 5).is_none());
+        if let Some(old) = std::time::Instant::now().checked_sub(PAGE_FRESH) {
+            pages.put(key.clone(), built(old));
+            assert!(pages.get(&key, 1, 10, || 5).is_none());
+        }
+    }
+
+    #[test]
+    fn snippets_stop_at_a_word_within_the_length() {
+        let s = cut(&format!("{} tail", "word ".repeat(100)));
+        assert!(s.ends_with('…') && s.chars().count() <= SNIPPET + 1, "{s}");
+        assert!(s.trim_end_matches('…').split(' ').all(|w| w == "word"));
+        assert_eq!(cut("short  text\n"), "short text");
+        assert_eq!(cut(&"x".repeat(500)).chars().count(), SNIPPET + 1);
+    }
 }

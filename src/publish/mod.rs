@@ -243,6 +243,8 @@ pub struct AppState {
     store: Store,
     view: RwLock<Arc<View>>,
     cache: Mutex<HashMap<CacheKey, Arc<Rendered>>>,
+    /// Built `.html` pages, kept like renders (see `html`).
+    pages: html::Pages,
     metrics: Arc<Metrics>,
     limits: server::Limits,
 }
@@ -255,15 +257,10 @@ impl AppState {
             store,
             view: RwLock::new(Arc::new(View::of(config, 0))),
             cache: Mutex::new(HashMap::new()),
+            pages: html::Pages::default(),
             metrics: Arc::new(Metrics::default()),
             limits: server::Limits::of(&config.daemon, server::descriptor_limit()),
         }
-    }
-
-    /// Serves within `limits` instead of the config's.
-    pub fn with_limits(mut self, limits: server::Limits) -> AppState {
-        self.limits = limits;
-        self
     }
 
     /// The connection limits [`serve`] applies.
