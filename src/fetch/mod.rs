@@ -293,12 +293,19 @@ impl Fetcher {
 /// hostile or mistaken header must not stop a feed for months.
 pub const MAX_DELAY: chrono::Duration = chrono::Duration::hours(24);
 
+/// A server's delay in seconds, within 0..=[`MAX_DELAY`]: capped before it
+/// becomes a duration (`Duration::seconds` panics past ~292 million years,
+/// and `Retry-After: 99999999999999999` is a header anyone can send).
+fn capped_seconds(secs: i64) -> chrono::Duration {
+    chrono::Duration::seconds(secs.clamp(0, MAX_DELAY.num_seconds()))
+}
+
 /// `Retry-After` as a point in time: delay-seconds or an HTTP date.
 fn retry_after(headers: &HeaderMap) -> Option<chrono::DateTime<chrono::Utc>> {
     let value = header(headers, RETRY_AFTER)?;
     let now = chrono::Utc::now();
     let at = match value.parse::<i64>() {
-        Ok(secs) => now + chrono::Duration::seconds(secs.max(0)),
+        Ok(secs) => now + capped_seconds(secs),
         Err(_) => chrono::DateTime::parse_from_rfc2822(&value)
             .ok()?
             .with_timezone(&chrono::Utc),
@@ -315,7 +322,7 @@ fn cache_floor(headers: &HeaderMap) -> Option<chrono::DateTime<chrono::Utc>> {
             .find_map(|v| v.trim_matches('"').parse::<i64>().ok())
     });
     let at = match max_age {
-        Some(secs) => now + chrono::Duration::seconds(secs.max(0)),
+        Some(secs) => now + capped_seconds(secs),
         None => chrono::DateTime::parse_from_rfc2822(&header(headers, EXPIRES)?)
             .ok()?
             .with_timezone(&chrono::Utc),
@@ -395,4 +402,25 @@ fn chain(error: &(dyn std::error::Error + 'static)) -> String {
 /// Idempotent; later calls are no-ops.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_delays_from_a_server_are_capped_not_a_panic() {
+        let now = chrono::Utc::now();
+        for value in ["99999999999999999", "9223372036854775807", "-5", "120"] {
+            let mut headers = HeaderMap::new();
+            headers.insert(RETRY_AFTER, value.parse().unwrap());
+            let at = retry_after(&headers).unwrap();
+            assert!(at >= now && at <= chrono::Utc::now() + MAX_DELAY, "{value}");
+            let mut headers = HeaderMap::new();
+            headers.insert(CACHE_CONTROL, format!("max-age={value}").parse().unwrap());
+            if let Some(at) = cache_floor(&headers) {
+                assert!(at <= chrono::Utc::now() + MAX_DELAY, "{value}");
+            }
+        }
+    }
 }
