@@ -24,7 +24,10 @@ mod sqlite;
 mod stories;
 pub(crate) mod values;
 
-pub use postgres::{DEFAULT_LEASE_SECS, is_url as is_postgres_url, redact as redact_url};
+pub use postgres::{
+    DEFAULT_LEASE_SECS, for_libpq as postgres_for_libpq, is_url as is_postgres_url,
+    redact as redact_url,
+};
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -74,6 +74,36 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// What a libpq tool such as pg_dump needs to reach the database at `url`
+/// without a password on its command line (readable by every local user in
+/// `/proc/PID/cmdline`): the URL with any password removed (user info and a
+/// `password=` parameter), and the password to hand it in `PGPASSWORD` —
+/// the URL's, else the one [`Postgres::open`] would use from the environment.
+pub fn for_libpq(url: &str) -> Result<(String, Option<String>), String> {
+    let config = Config::from_str(url).map_err(|e| format!("{}: {e}", redact(url)))?;
+    let password = match config.get_password() {
+        Some(p) => Some(String::from_utf8(p.to_vec()).map_err(|_| "the password is not UTF-8")?),
+        None => password_from_environment(),
+    };
+    let mut u = url::Url::parse(url).map_err(|e| format!("{}: {e}", redact(url)))?;
+    if u.password().is_some() && u.set_password(None).is_err() {
+        return Err(format!("{}: cannot remove the password", redact(url)));
+    }
+    if u.query_pairs().any(|(k, _)| k == "password") {
+        let kept: Vec<(String, String)> = u
+            .query_pairs()
+            .filter(|(k, _)| k != "password")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            u.set_query(None);
+        } else {
+            u.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    Ok((u.to_string(), password))
+}
+
 /// The PostgreSQL engine. Cheap to clone.
 #[derive(Clone)]
 pub struct Postgres {
@@ -853,6 +883,30 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("tidings:***@db.example:5432/tidings?sslmode=require"));
         assert_eq!(redact("postgres://tidings@db/t"), "postgres://tidings@db/t");
+    }
+
+    #[test]
+    fn libpq_tools_get_the_password_apart_from_the_url() {
+        let (bare, password) =
+            for_libpq("postgres://tidings:s%40cret@db.example:5432/tidings?sslmode=require")
+                .unwrap();
+        assert_eq!(
+            bare,
+            "postgres://tidings@db.example:5432/tidings?sslmode=require"
+        );
+        assert_eq!(password.as_deref(), Some("s@cret"), "percent-decoded");
+        let (bare, password) =
+            for_libpq("postgres://u@h/db?password=p%20w&sslmode=disable").unwrap();
+        assert_eq!(bare, "postgres://u@h/db?sslmode=disable");
+        assert_eq!(password.as_deref(), Some("p w"));
+        let (bare, _) = for_libpq("postgres://u:pw@h/db?password=pw").unwrap();
+        assert!(!bare.contains("pw"), "{bare}");
+        // No password in the URL: the environment's, as the daemon would use.
+        let (bare, password) = for_libpq("postgres://u@h/db").unwrap();
+        assert_eq!(bare, "postgres://u@h/db");
+        assert_eq!(password, password_from_environment());
+        let err = for_libpq("postgres://u:secret@h/db?sslmode=bogus").unwrap_err();
+        assert!(!err.contains("secret"), "{err}");
     }
 
     // PostgreSQL refuses NUL in text, which a hostile feed may carry.
