@@ -25,7 +25,7 @@ mod stories;
 pub(crate) mod values;
 
 pub use postgres::{
-    DEFAULT_LEASE_SECS, for_libpq as postgres_for_libpq, is_url as is_postgres_url,
+    DEFAULT_LEASE_SECS, MAX_LEASE_SECS, for_libpq as postgres_for_libpq, is_url as is_postgres_url,
     redact as redact_url,
 };
 
