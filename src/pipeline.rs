@@ -494,13 +494,20 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
             return;
         }
     };
+    let (stories, window_secs) = {
+        let ingest = ctx.ingest.read().unwrap_or_else(|p| p.into_inner());
+        (ingest.stories, ingest.dedup_window_secs)
+    };
     for (item_id, item) in pending {
         let Some(link) = item.link.clone() else {
             continue;
         };
-        let (article, outcome) = match article_for(ctx, &item, &link).await {
-            Ok(article) => (Some(article), "ok".to_string()),
-            Err(reason) => (None, reason),
+        // As at ingest: a print only when an output de-duplicates and the
+        // item (placed by its date) is still in the window.
+        let printed = stories && crate::dedup::printable(item.date, Utc::now(), window_secs);
+        let (article, print, outcome) = match article_for(ctx, &item, &link, printed).await {
+            Ok((article, print)) => (Some(article), print, "ok".to_string()),
+            Err(reason) => (None, None, reason),
         };
         ctx.metrics.extraction(&outcome);
         if article.is_some() {
@@ -514,9 +521,6 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
         }
         let (names, matched) =
             membership::verdicts_stored(&ctx.filters.current(), feed, &updated, Utc::now());
-        let print = article
-            .as_ref()
-            .and_then(|a| print_of(&item.title, item.summary.as_ref(), Some(a)));
         let extraction = store::Extraction {
             item_id,
             link,
@@ -536,12 +540,15 @@ async fn extract_pending(ctx: &Context, feed: &FeedConfig) {
     }
 }
 
-/// The article (sanitised HTML and text), or why it is not used.
+/// The article (sanitised HTML and text) and, when `printed`, the print of the
+/// item's text with it (made on the extraction's blocking thread: it is work
+/// linear in the article), or why the article is not used.
 async fn article_for(
     ctx: &Context,
     item: &crate::model::StoredItem,
     link: &str,
-) -> Result<HtmlText, String> {
+    printed: bool,
+) -> Result<(HtmlText, Option<crate::model::StoryPrint>), String> {
     let url = url::Url::parse(link).map_err(|e| format!("failed: bad link: {e}"))?;
     let page = ctx
         .pages
@@ -554,6 +561,7 @@ async fn article_for(
         .as_ref()
         .or(item.summary.as_ref())
         .map_or(0, |b| b.text.chars().count());
+    let (title, summary) = (item.title.clone(), item.summary.clone());
     let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -565,10 +573,14 @@ async fn article_for(
                 "kept the feed's content: the article text ({article_chars} characters) is not longer than the feed's ({feed_chars})"
             ));
         }
-        Ok(HtmlText {
+        let article = HtmlText {
             html: article.html,
             text: article.text,
-        })
+        };
+        let print = printed
+            .then(|| print_of(&title, summary.as_ref(), Some(&article)))
+            .flatten();
+        Ok((article, print))
     })
     .await
     .map_err(|e| format!("failed: extractor task: {e}"))?

@@ -364,7 +364,8 @@ pub async fn run<F, Fut>(
                         match elsewhere {
                             // Look again when its lease runs out.
                             Elsewhere::Busy { until } => {
-                                state.set_due(&url, until + chrono::Duration::seconds(1));
+                                let after = until.checked_add_signed(chrono::Duration::seconds(1));
+                                state.set_due(&url, after.unwrap_or(until));
                             }
                             Elsewhere::Polled(s) if s.gone => {
                                 state.feeds.remove(&url);

@@ -200,3 +200,74 @@ async fn a_shorter_or_failed_extraction_keeps_the_feed_content_and_says_why() {
         outcome("a/2.html")
     );
 }
+
+/// A feed of one item: `title`, dated an hour ago, its `description` escaped.
+fn one_item(title: &str, link: &str, description: &str) -> Vec<u8> {
+    let date = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc2822();
+    let description = description
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>{title}</title><link>https://example.org/</link><description>d</description>
+<item><title>{title}</title><link>{link}</link><guid>{link}</guid><pubDate>{date}</pubDate><description>{description}</description></item>
+</channel></rss>"#
+    )
+    .into_bytes()
+}
+
+// The print of an extracted article is kept only when an output de-duplicates
+// (as at ingest); then it is what a later copy of the article's text meets.
+#[tokio::test]
+async fn an_extracted_article_is_printed_only_when_an_output_groups_stories() {
+    let server = FeedServer::start().await;
+    let article = server.url("a/1.html");
+    server.set("a/1.html", html(fixture("pages/koreatimes-style.html")));
+    server.set(
+        "city.xml",
+        Resource::feed(one_item("Night trains", &article, "Later trains."), None),
+    );
+    let full = String::from_utf8(fixture("pages/koreatimes-style.expected.txt")).unwrap();
+    server.set(
+        "wire.xml",
+        Resource::feed(
+            one_item(
+                "Seoul extends late-night subway service on three lines",
+                "https://wire.example/subway",
+                &full,
+            ),
+            None,
+        ),
+    );
+    for dedup in [false, true] {
+        let t = write_config(&format!(
+            "[daemon]\ndatabase = \"t.db\"\nallow_private_articles = true\n\
+             [[feed]]\nurl = \"{}\"\nname = \"City\"\nfull_text = true\n\
+             [[feed]]\nurl = \"{}\"\nname = \"Wire\"\n\
+             [[output]]\nname = \"all\"\ndedup = {dedup}\n",
+            server.url("city.xml"),
+            server.url("wire.xml"),
+        ));
+        let config = load(&t);
+        let ctx = tidings::daemon::context(&config).await.unwrap();
+        // The city's item and its article first, then the wire's copy.
+        tidings::pipeline::refresh(&ctx, &config.feeds[0]).await;
+        let item = ctx.store.find_item(&article).unwrap().unwrap();
+        assert_eq!(
+            ctx.store.extraction_of(&item.uid).unwrap().as_deref(),
+            Some("ok")
+        );
+        let prints = ctx.store.print_counts().unwrap().0;
+        tidings::pipeline::refresh(&ctx, &config.feeds[1]).await;
+        let base = start_publish(&config, ctx.store.clone()).await;
+        let served = served_items(served(&base, "all").await.as_bytes()).len();
+        if dedup {
+            assert_eq!(prints, 1, "the item's print, with its article");
+            assert_eq!(served, 1, "the wire's copy joined the city's story");
+        } else {
+            assert_eq!(prints, 0, "no output groups stories: no print");
+            assert_eq!(served, 2);
+        }
+    }
+}

@@ -683,11 +683,17 @@ fn pg_dump(url: &str, dest: &std::path::Path) -> anyhow::Result<()> {
         "back up a PostgreSQL database with pg_dump (safe while the daemons run): pg_dump --format=custom --file={} '{shown}'",
         dest.display()
     );
-    let run = std::process::Command::new("pg_dump")
+    // The password goes in pg_dump's environment, never its arguments.
+    let (bare, password) = crate::store::postgres_for_libpq(url).map_err(anyhow::Error::msg)?;
+    let mut command = std::process::Command::new("pg_dump");
+    command
         .args(["--format=custom", "--file"])
         .arg(dest)
-        .arg(url)
-        .status();
+        .arg(&bare);
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let run = command.status();
     match run {
         Ok(s) if s.success() => {
             println!(

@@ -238,3 +238,26 @@ fn server_limits_have_defaults_and_bounds() {
             .contains("max_connections must be between 16 and")
     );
 }
+
+#[test]
+fn lease_secs_has_a_default_and_bounds() {
+    let d = parse("", Path::new("t.toml")).unwrap().daemon;
+    assert_eq!(
+        d.lease,
+        Duration::from_secs(crate::store::DEFAULT_LEASE_SECS)
+    );
+    let d = parse("[daemon]\nlease_secs = 86400\n", Path::new("t.toml"))
+        .unwrap()
+        .daemon;
+    assert_eq!(d.lease, Duration::from_secs(86_400));
+    for bad in ["1", "86401", "-1", "9223372036854775807"] {
+        let p = problems(&format!("[daemon]\nlease_secs = {bad}\n"));
+        assert_eq!((p[0].line, p[0].column), (2, 14), "{bad}: {p:#?}");
+        assert!(
+            p[0].message
+                .contains("lease_secs must be between 2 and 86400"),
+            "{bad}: {}",
+            p[0].message
+        );
+    }
+}

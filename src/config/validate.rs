@@ -223,7 +223,7 @@ impl Validator<'_> {
             lease: Duration::from_secs(self.positive(
                 &raw.lease_secs,
                 "lease_secs",
-                2..=86_400,
+                2..=crate::store::MAX_LEASE_SECS as i64,
                 crate::store::DEFAULT_LEASE_SECS,
             )),
             shutdown_grace: Duration::from_secs(self.positive(

@@ -24,7 +24,10 @@ mod sqlite;
 mod stories;
 pub(crate) mod values;
 
-pub use postgres::{DEFAULT_LEASE_SECS, is_url as is_postgres_url, redact as redact_url};
+pub use postgres::{
+    DEFAULT_LEASE_SECS, MAX_LEASE_SECS, for_libpq as postgres_for_libpq, is_url as is_postgres_url,
+    redact as redact_url,
+};
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -401,14 +404,6 @@ impl Store {
         Ok(Store { engine, counters })
     }
 
-    /// The engine's name, for messages: `SQLite` or `PostgreSQL`.
-    pub fn engine(&self) -> &'static str {
-        match &self.engine {
-            Engine::Sqlite(_) => "SQLite",
-            Engine::Postgres(_) => "PostgreSQL",
-        }
-    }
-
     /// Whether several daemons may share this database (PostgreSQL).
     pub fn is_shared(&self) -> bool {
         matches!(self.engine, Engine::Postgres(_))
@@ -492,14 +487,6 @@ impl Store {
     /// it fail like a full disk. `None` lifts the cap.
     pub fn set_size_limit(&self, mb: Option<u64>) -> Result<(), StoreError> {
         engine!(self.set_size_limit(mb))
-    }
-
-    /// The database file (SQLite), for what works on the file itself.
-    pub fn path(&self) -> Option<&Path> {
-        match &self.engine {
-            Engine::Sqlite(e) => Some(e.path()),
-            Engine::Postgres(_) => None,
-        }
     }
 
     /// A counter bumped whenever stored items change; renderers cache on it.

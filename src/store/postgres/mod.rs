@@ -58,6 +58,10 @@ const EVERYTHING: &str = "*";
 /// Default lease (seconds) until the daemon sets its configured one.
 pub const DEFAULT_LEASE_SECS: u64 = 120;
 
+/// The longest lease (`[daemon] lease_secs`): a day. A lease stored as
+/// longer (a daemon of another version, a hand edit) counts as this long.
+pub const MAX_LEASE_SECS: u64 = 86_400;
+
 /// Whether a `database` setting names a PostgreSQL database.
 pub fn is_url(s: &str) -> bool {
     s.starts_with("postgres://") || s.starts_with("postgresql://")
@@ -72,6 +76,36 @@ pub fn redact(url: &str) -> String {
         }
         _ => url.to_string(),
     }
+}
+
+/// What a libpq tool such as pg_dump needs to reach the database at `url`
+/// without a password on its command line (readable by every local user in
+/// `/proc/PID/cmdline`): the URL with any password removed (user info and a
+/// `password=` parameter), and the password to hand it in `PGPASSWORD` —
+/// the URL's, else the one [`Postgres::open`] would use from the environment.
+pub fn for_libpq(url: &str) -> Result<(String, Option<String>), String> {
+    let config = Config::from_str(url).map_err(|e| format!("{}: {e}", redact(url)))?;
+    let password = match config.get_password() {
+        Some(p) => Some(String::from_utf8(p.to_vec()).map_err(|_| "the password is not UTF-8")?),
+        None => password_from_environment(),
+    };
+    let mut u = url::Url::parse(url).map_err(|e| format!("{}: {e}", redact(url)))?;
+    if u.password().is_some() && u.set_password(None).is_err() {
+        return Err(format!("{}: cannot remove the password", redact(url)));
+    }
+    if u.query_pairs().any(|(k, _)| k == "password") {
+        let kept: Vec<(String, String)> = u
+            .query_pairs()
+            .filter(|(k, _)| k != "password")
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            u.set_query(None);
+        } else {
+            u.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    Ok((u.to_string(), password))
 }
 
 /// The PostgreSQL engine. Cheap to clone.
@@ -393,7 +427,9 @@ impl Postgres {
 
     /// How long a claim lasts (`[daemon] lease_secs`).
     pub fn set_lease(&self, secs: u64) {
-        self.inner.lease_secs.store(secs.max(1), Ordering::Relaxed);
+        self.inner
+            .lease_secs
+            .store(secs.clamp(1, MAX_LEASE_SECS), Ordering::Relaxed);
     }
 
     /// Claims `url` for a poll: granted when no other daemon holds a live
@@ -461,7 +497,7 @@ impl Postgres {
             let now_seen = (epoch, state.last_poll.map(super::values::unix));
             match remaining {
                 Some(secs) => Ok(Claim::Busy {
-                    until: Utc::now() + chrono::Duration::milliseconds((secs * 1000.0) as i64),
+                    until: busy_until(Utc::now(), secs),
                 }),
                 None if seen.is_some_and(|s| s != now_seen) => {
                     inner.see(&url, now_seen);
@@ -627,6 +663,16 @@ where
     }
     driver.abort();
     Ok(())
+}
+
+/// When a lease with `secs` left (as the database says: any value, even
+/// NaN or infinite) runs out, never past [`MAX_LEASE_SECS`] from `now`.
+fn busy_until(now: DateTime<Utc>, secs: f64) -> DateTime<Utc> {
+    // NaN clamps to NaN, which `as` makes 0.
+    let ms = (secs.clamp(0.0, MAX_LEASE_SECS as f64) * 1000.0) as i64;
+    chrono::Duration::try_milliseconds(ms)
+        .and_then(|d| now.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 /// The password when the URL has none: `PGPASSWORD`, else a systemd
@@ -853,6 +899,50 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("tidings:***@db.example:5432/tidings?sslmode=require"));
         assert_eq!(redact("postgres://tidings@db/t"), "postgres://tidings@db/t");
+    }
+
+    #[test]
+    fn libpq_tools_get_the_password_apart_from_the_url() {
+        let (bare, password) =
+            for_libpq("postgres://tidings:s%40cret@db.example:5432/tidings?sslmode=require")
+                .unwrap();
+        assert_eq!(
+            bare,
+            "postgres://tidings@db.example:5432/tidings?sslmode=require"
+        );
+        assert_eq!(password.as_deref(), Some("s@cret"), "percent-decoded");
+        let (bare, password) =
+            for_libpq("postgres://u@h/db?password=p%20w&sslmode=disable").unwrap();
+        assert_eq!(bare, "postgres://u@h/db?sslmode=disable");
+        assert_eq!(password.as_deref(), Some("p w"));
+        let (bare, _) = for_libpq("postgres://u:pw@h/db?password=pw").unwrap();
+        assert!(!bare.contains("pw"), "{bare}");
+        // No password in the URL: the environment's, as the daemon would use.
+        let (bare, password) = for_libpq("postgres://u@h/db").unwrap();
+        assert_eq!(bare, "postgres://u@h/db");
+        assert_eq!(password, password_from_environment());
+        let err = for_libpq("postgres://u:secret@h/db?sslmode=bogus").unwrap_err();
+        assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn a_stored_lease_of_any_length_gives_a_time_to_look_again() {
+        let now = Utc::now();
+        assert_eq!(
+            busy_until(now, 1.5),
+            now + chrono::Duration::milliseconds(1500)
+        );
+        let day = now + chrono::Duration::seconds(MAX_LEASE_SECS as i64);
+        for absurd in [1e300, f64::INFINITY, i64::MAX as f64] {
+            assert_eq!(busy_until(now, absurd), day, "{absurd}");
+        }
+        for nothing in [-5.0, f64::NEG_INFINITY, f64::NAN] {
+            assert_eq!(busy_until(now, nothing), now, "{nothing}");
+        }
+        assert_eq!(
+            busy_until(DateTime::<Utc>::MAX_UTC, 60.0),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
 
     // PostgreSQL refuses NUL in text, which a hostile feed may carry.
