@@ -456,6 +456,9 @@ struct BoundState {
     dropped: bool,
     /// Inside a raw-text element: its characters are written as they are.
     raw: bool,
+    /// Inside a raw-text element whose start tag was dropped (too deep): its
+    /// characters (script, style) go too, rather than show as text.
+    raw_dropped: bool,
 }
 
 fn escape_into(out: &mut String, s: &str, attribute: bool) {
@@ -478,6 +481,9 @@ impl TokenSink for BoundSink {
         let mut st = self.state.borrow_mut();
         match token {
             Token::CharacterTokens(t) => {
+                if st.raw_dropped {
+                    return TokenSinkResult::Continue;
+                }
                 if st.raw {
                     st.out.push_str(&t);
                 } else {
@@ -502,7 +508,11 @@ impl TokenSink for BoundSink {
                         if pushes && st.open.len() >= self.max_depth {
                             st.dropped_open += 1;
                             st.dropped = true;
-                            return TokenSinkResult::Continue;
+                            // The tokenizer still reads a script or style as
+                            // raw text, and that text is dropped with its tag.
+                            let next = raw_state(name);
+                            st.raw_dropped = !matches!(next, TokenSinkResult::Continue);
+                            return next;
                         }
                         st.out.push('<');
                         st.out.push_str(name);
@@ -530,6 +540,7 @@ impl TokenSink for BoundSink {
                     }
                     TagKind::EndTag => {
                         st.raw = false;
+                        st.raw_dropped = false;
                         match closing(&st.open, name, false) {
                             Some(at) => {
                                 let keep = st.open.len() - 1 - at;
@@ -673,6 +684,18 @@ mod tests {
         // Unclosed list items and paragraphs do not count as nesting.
         let list = format!("<ul>{}</ul>", "<li><p>item".repeat(500));
         assert!(matches!(bounded(&list, 8), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_script_past_the_depth_cap_goes_with_its_tag() {
+        let deep = format!(
+            "{}<script>var a = '<b>x</b>';</script><style>p{{}}</style>text{}",
+            "<div>".repeat(100),
+            "</div>".repeat(100)
+        );
+        let b = bounded(&deep, 64);
+        assert!(b.contains("text"), "{b}");
+        assert!(!b.contains("var a") && !b.contains("p{}"), "{b}");
     }
 
     #[test]
