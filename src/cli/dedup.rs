@@ -59,24 +59,29 @@ struct Stats {
 }
 
 /// The stories seen so far, and the window of items to compare with.
-struct Grouping<'c> {
-    config: Option<&'c Config>,
+struct Grouping {
     settings: DedupConfig,
     index: Index<Held>,
     stories: Vec<Story>,
+    /// Configured feed names by name or URL (see [`feed_names`]).
+    names: std::collections::HashMap<String, String>,
     /// Latest publication time seen: the time of an undated item.
     latest: Option<DateTime<Utc>>,
     /// Kept only with `--stats`.
     stats: Option<Stats>,
 }
 
-impl Grouping<'_> {
+impl Grouping {
     /// Places one item: its story's id and the reasons.
     fn add(&mut self, item: Item) -> anyhow::Result<(serde_json::Value, Vec<String>)> {
         // No arrival times here: an undated item is placed at the latest time seen.
         let time = item.published.or(self.latest).unwrap_or_else(Utc::now);
         self.latest = Some(self.latest.map_or(time, |l| l.max(time)));
-        let feed = feed_name(self.config, &item.feed);
+        let feed = self
+            .names
+            .get(item.feed.as_str())
+            .cloned()
+            .unwrap_or_else(|| item.feed.clone());
         let rank = self.settings.prefer.iter().position(|p| *p == feed);
         let signature = Signature::of(&item.title, &item.summary, &item.content);
         let keys = signature.keys();
@@ -125,7 +130,7 @@ impl Grouping<'_> {
             feed,
             story,
         };
-        self.index.insert(time, signature, held);
+        self.index.insert(time, signature, keys, held);
         Ok((self.stories[story].id.clone(), reasons))
     }
 
@@ -172,7 +177,7 @@ pub fn run(config: Option<&Config>, path: &Path, stats: bool) -> anyhow::Result<
         Box::new(std::io::BufReader::with_capacity(1 << 16, file))
     };
     let mut grouping = Grouping {
-        config,
+        names: feed_names(config),
         index: Index::new(settings.window),
         settings,
         stories: Vec::new(),
@@ -213,15 +218,20 @@ pub fn run(config: Option<&Config>, path: &Path, stats: bool) -> anyhow::Result<
     Ok(())
 }
 
-/// The configured name of a feed given by name or URL; else as given.
-fn feed_name(config: Option<&Config>, feed: &str) -> String {
-    config
-        .and_then(|c| {
-            c.feeds
-                .iter()
-                .find(|f| f.name == feed || f.url.as_str() == feed)
-        })
-        .map_or_else(|| feed.to_string(), |f| f.name.clone())
+/// The configured feeds' names by name and by URL (a feed given otherwise is
+/// named as given), built once rather than searched per item.
+fn feed_names(config: Option<&Config>) -> std::collections::HashMap<String, String> {
+    let mut names = std::collections::HashMap::new();
+    for f in config.iter().flat_map(|c| &c.feeds) {
+        // The first feed of a name or URL wins, as a search in order did.
+        names
+            .entry(f.url.to_string())
+            .or_insert_with(|| f.name.clone());
+        names
+            .entry(f.name.clone())
+            .or_insert_with(|| f.name.clone());
+    }
+    names
 }
 
 /// An id as written: a string without its quotes.

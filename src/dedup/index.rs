@@ -1,5 +1,6 @@
-//! An in-memory candidate index: the lookup the store does with
-//! `WHERE key IN (…) AND time >= window_start`, for `tidings dedup` and tests.
+//! An in-memory candidate index for `tidings dedup` and tests: per lookup key
+//! the newest [`MAX_CANDIDATES`] items holding it, as the SQLite store keeps
+//! them (`store::sqlite::stories::KeyIndex`), filtered by time on lookup.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -70,14 +71,26 @@ impl<T> Index<T> {
             .collect()
     }
 
-    /// Adds an item (its sequence number is returned); items older than two windows before the newest time seen
+    /// Adds an item with its lookup keys (`signature.keys()`; its sequence
+    /// number is returned); items older than two windows before the newest time seen
     /// are dropped (an item is compared with what came up to one window before
     /// it, as long as it is not itself more than a window older than the newest).
-    pub fn insert(&mut self, time: DateTime<Utc>, signature: Signature, value: T) -> u64 {
-        let keys = signature.keys();
+    pub fn insert(
+        &mut self,
+        time: DateTime<Utc>,
+        signature: Signature,
+        keys: Vec<u64>,
+        value: T,
+    ) -> u64 {
         let seq = self.first + self.entries.len() as u64;
         for &k in &keys {
-            self.postings.entry(k).or_default().push(seq);
+            // The newest holders only: a key shared by thousands of items
+            // (a generic title) costs no more than MAX_CANDIDATES of them.
+            let list = self.postings.entry(k).or_default();
+            if list.len() == MAX_CANDIDATES {
+                list.remove(0);
+            }
+            list.push(seq);
         }
         self.entries.push_back(Entry {
             time,
@@ -97,7 +110,10 @@ impl<T> Index<T> {
             let old = self.entries.pop_front().expect("front exists");
             for k in &old.keys {
                 if let Some(list) = self.postings.get_mut(k) {
-                    list.retain(|&s| s != self.first);
+                    // Lists hold sequence numbers in order: the oldest is first.
+                    if list.first() == Some(&self.first) {
+                        list.remove(0);
+                    }
                     if list.is_empty() {
                         self.postings.remove(k);
                     }

@@ -371,8 +371,10 @@ fn the_index_finds_copies_within_the_window_only() {
     let t = |h: i64| DateTime::<Utc>::from_timestamp(1_800_000_000 + h * 3600, 0).unwrap();
     let window = std::time::Duration::from_secs(72 * 3600);
     let mut index: Index<&str> = Index::new(window);
-    index.insert(t(0), sig(&ferry()), "original");
-    index.insert(t(1), sig(&ferry_independent()), "independent");
+    let s = sig(&ferry());
+    index.insert(t(0), s.clone(), s.keys(), "original");
+    let s = sig(&ferry_independent());
+    index.insert(t(1), s.clone(), s.keys(), "independent");
     let new = sig(&ferry_rewrite());
     let found = |index: &Index<&'static str>, at: i64| -> Vec<&'static str> {
         let since = t(at) - chrono::Duration::from_std(window).unwrap();
@@ -389,7 +391,8 @@ fn the_index_finds_copies_within_the_window_only() {
     );
     // Far later items push old ones out of memory.
     for h in 0..10 {
-        index.insert(t(200 + h), sig(&("x", "", format!("filler {h}"))), "filler");
+        let s = sig(&("x", "", format!("filler {h}")));
+        index.insert(t(200 + h), s.clone(), s.keys(), "filler");
     }
     assert_eq!(index.len(), 10);
     assert!(index.get(0).is_none());
