@@ -300,19 +300,20 @@ impl Page {
         }
         // Short blocks: by the nearest good/bad blocks on each side.
         let classes: Vec<Class> = self.blocks.iter().map(|b| b.class).collect();
+        let strict = Neighbours::new(&classes, true);
+        let loose = Neighbours::new(&classes, false);
         let mut new = classes.clone();
         for i in 0..n {
             if classes[i] != Class::Short {
                 continue;
             }
-            let prev = neighbour(&classes, i, false, true);
-            let next = neighbour(&classes, i, true, true);
+            let (prev, next) = (strict.prev[i], strict.next[i]);
             new[i] = match (prev, next) {
                 (Class::Good, Class::Good) => Class::Good,
                 (Class::Bad, Class::Bad) => Class::Bad,
                 _ => {
-                    let prev_ng = neighbour(&classes, i, false, false) == Class::NearGood;
-                    let next_ng = neighbour(&classes, i, true, false) == Class::NearGood;
+                    let prev_ng = loose.prev[i] == Class::NearGood;
+                    let next_ng = loose.next[i] == Class::NearGood;
                     if (prev == Class::Bad && prev_ng) || (next == Class::Bad && next_ng) {
                         Class::Good
                     } else {
@@ -323,12 +324,12 @@ impl Page {
         }
         // Near-good blocks: bad only between two bad blocks.
         let classes = new.clone();
+        let strict = Neighbours::new(&classes, true);
         for i in 0..n {
             if classes[i] != Class::NearGood {
                 continue;
             }
-            let prev = neighbour(&classes, i, false, true);
-            let next = neighbour(&classes, i, true, true);
+            let (prev, next) = (strict.prev[i], strict.next[i]);
             new[i] = if prev == Class::Bad && next == Class::Bad {
                 Class::Bad
             } else {
@@ -401,26 +402,37 @@ pub(crate) fn value(b: &Block) -> i64 {
     }
 }
 
-/// The class of the nearest block before (`forward = false`) or after `i`
-/// that is good or bad (and, unless `ignore_near_good`, near-good); the edges
-/// of the page count as bad.
-fn neighbour(classes: &[Class], i: usize, forward: bool, ignore_near_good: bool) -> Class {
-    let accept = |c: Class| {
-        matches!(c, Class::Good | Class::Bad) || (!ignore_near_good && c == Class::NearGood)
-    };
-    if forward {
-        classes[i + 1..]
-            .iter()
-            .copied()
-            .find(|&c| accept(c))
-            .unwrap_or(Class::Bad)
-    } else {
-        classes[..i]
-            .iter()
-            .rev()
-            .copied()
-            .find(|&c| accept(c))
-            .unwrap_or(Class::Bad)
+/// For every block, the class of the nearest block before it (`prev`) and
+/// after it (`next`) that is good or bad (and, unless `ignore_near_good`,
+/// near-good); the edges of the page count as bad. One pass each way, so a
+/// page of many short blocks costs linear time.
+struct Neighbours {
+    prev: Vec<Class>,
+    next: Vec<Class>,
+}
+
+impl Neighbours {
+    fn new(classes: &[Class], ignore_near_good: bool) -> Neighbours {
+        let accept = |c: Class| {
+            matches!(c, Class::Good | Class::Bad) || (!ignore_near_good && c == Class::NearGood)
+        };
+        let mut prev = Vec::with_capacity(classes.len());
+        let mut seen = Class::Bad;
+        for &c in classes {
+            prev.push(seen);
+            if accept(c) {
+                seen = c;
+            }
+        }
+        let mut next = vec![Class::Bad; classes.len()];
+        seen = Class::Bad;
+        for (i, &c) in classes.iter().enumerate().rev() {
+            next[i] = seen;
+            if accept(c) {
+                seen = c;
+            }
+        }
+        Neighbours { prev, next }
     }
 }
 
@@ -485,5 +497,37 @@ mod tests {
         assert_eq!(classes[4].1, Class::Good, "{classes:?}");
         assert_eq!(classes[5].1, Class::Good, "{classes:?}");
         assert_eq!(classes.last().unwrap().1, Class::Bad, "{classes:?}");
+    }
+
+    /// The nearest accepted class each side, by a plain scan (the definition).
+    fn scan(classes: &[Class], i: usize, forward: bool, ignore_near_good: bool) -> Class {
+        let accept = |c: &&Class| {
+            matches!(c, Class::Good | Class::Bad) || (!ignore_near_good && **c == Class::NearGood)
+        };
+        let found = if forward {
+            classes[i + 1..].iter().find(accept)
+        } else {
+            classes[..i].iter().rev().find(accept)
+        };
+        found.copied().unwrap_or(Class::Bad)
+    }
+
+    #[test]
+    fn neighbours_match_a_scan_on_every_short_sequence() {
+        let all = [Class::Good, Class::NearGood, Class::Short, Class::Bad];
+        for len in 0..=6 {
+            for code in 0..all.len().pow(len as u32) {
+                let classes: Vec<Class> = (0..len)
+                    .map(|k| all[code / all.len().pow(k as u32) % all.len()])
+                    .collect();
+                for ignore in [true, false] {
+                    let nb = Neighbours::new(&classes, ignore);
+                    for i in 0..len {
+                        assert_eq!(nb.prev[i], scan(&classes, i, false, ignore), "{classes:?}");
+                        assert_eq!(nb.next[i], scan(&classes, i, true, ignore), "{classes:?}");
+                    }
+                }
+            }
+        }
     }
 }
