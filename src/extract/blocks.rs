@@ -53,6 +53,10 @@ pub(crate) struct Page {
     pub blocks: Vec<Block>,
     /// For every element below the root: `[start, end)` of its blocks.
     pub ranges: HashMap<NodeId, (usize, usize)>,
+    /// The elements of [`Page::ranges`] in the order the walk closed them
+    /// (descendants before their ancestors, earlier siblings first), so that
+    /// choices among equals do not depend on hash order.
+    order: Vec<NodeId>,
     /// The page's language (by its function words).
     pub lang: Lang,
     /// Prefix sums of [`value`], of the length of good blocks and of link
@@ -130,6 +134,7 @@ fn is_cjk(c: char) -> bool {
 struct Walker {
     blocks: Vec<Block>,
     ranges: HashMap<NodeId, (usize, usize)>,
+    order: Vec<NodeId>,
     cur: String,
     link_len: usize,
     pending_space: bool,
@@ -206,7 +211,13 @@ impl Walker {
                 }
                 self.walk(&child, owner, heading, in_link || &*name == "a", depth + 1);
             }
-            self.ranges.insert(child.id, (start, self.blocks.len()));
+            if self
+                .ranges
+                .insert(child.id, (start, self.blocks.len()))
+                .is_none()
+            {
+                self.order.push(child.id);
+            }
         }
     }
 }
@@ -217,6 +228,7 @@ impl Page {
         let mut w = Walker {
             blocks: Vec::new(),
             ranges: HashMap::new(),
+            order: Vec::new(),
             cur: String::new(),
             link_len: 0,
             pending_space: false,
@@ -235,6 +247,7 @@ impl Page {
         let mut page = Page {
             blocks: w.blocks,
             ranges: w.ranges,
+            order: w.order,
             lang,
             prefix: Vec::new(),
         };
@@ -371,9 +384,12 @@ impl Page {
 
     /// The element whose blocks have the highest total [`value`]: the
     /// smallest subtree that holds the prose and leaves out the furniture.
+    /// Among equals the first in walk order wins: the innermost of nested
+    /// elements holding the same blocks, else the earliest on the page.
     pub(crate) fn best_region(&self) -> Option<(NodeId, i64)> {
         let mut best: Option<(NodeId, i64, usize)> = None;
-        for (&id, &r) in &self.ranges {
+        for &id in &self.order {
+            let r = self.ranges[&id];
             if r.0 == r.1 {
                 continue;
             }
@@ -497,6 +513,21 @@ mod tests {
         assert_eq!(classes[4].1, Class::Good, "{classes:?}");
         assert_eq!(classes[5].1, Class::Good, "{classes:?}");
         assert_eq!(classes.last().unwrap().1, Class::Bad, "{classes:?}");
+    }
+
+    #[test]
+    fn best_region_among_equals_is_the_innermost_earliest() {
+        let para = "The minister said that the talks with the delegation would continue on Friday, and that both sides were close to an agreement on the main points of the treaty.";
+        let html = format!(
+            r#"<body><div><div><p id="first">{para}</p></div></div><div><p id="second">{para}</p></div></body>"#
+        );
+        // Hash order differs from one map to the next; the choice must not.
+        for _ in 0..20 {
+            let d = Document::from(html.as_str());
+            let page = Page::new(&d.select("body").nodes()[0]);
+            let (id, _) = page.best_region().unwrap();
+            assert_eq!(id, d.select("#first").nodes()[0].id);
+        }
     }
 
     /// The nearest accepted class each side, by a plain scan (the definition).
