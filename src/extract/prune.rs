@@ -58,7 +58,7 @@ const PROSE_MIN: usize = 80;
 /// more likely to lose the article than to drop boilerplate.
 fn holds_prose(node: &NodeRef, prose: &Prose, share: f32) -> bool {
     if prose.total == 0 {
-        return hints::text_len(node) > 1500;
+        return hints::text_len_capped(node, 1500) > 1500;
     }
     prose.of(node) as f32 > share * prose.total as f32
 }
