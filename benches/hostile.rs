@@ -10,7 +10,10 @@
 //!   an output holding it (was 80–100 s per render);
 //! - `text::to_text` and `text::sanitize` on the nesting and on long flat text;
 //! - unclosed tags and entities repeated (`<a é` per character);
-//! - lists nested in list items (`<ul><li>` × n), which must count as nesting.
+//! - lists nested in list items (`<ul><li>` × n), which must count as nesting;
+//! - article pages of many link blocks beside a long paragraph, of a
+//!   paragraph of many empty date `<span>`s, of many two-letter paragraphs
+//!   (the extractor's link stripping, date pruning and block revision).
 //!
 //! Run: `cargo bench --bench hostile` (release build, one thread).
 
@@ -89,6 +92,53 @@ fn main() {
             })
         },
     );
+    row(
+        "extract::article, a long <p>, n/4 link blocks",
+        &sizes,
+        |n| {
+            // (Elements number n/2 at most in these rows: pages of more
+            // than extract::MAX_ELEMENTS are refused before any of this.)
+            // A standfirst of one long paragraph followed by link blocks
+            // (kickers) in the element before the body: the region analysis
+            // adds it and strips each link block from it.
+            let lead = "The council wants buses to run every half hour after midnight on the busiest routes and it has asked residents which lines should come first before the vote. ";
+            let body = [
+                "The proposal, published on Tuesday, would add six night lines linking the centre with the outer districts, where many shift workers live and where the last trains leave early.",
+                "Officials said the network would cost about four million a year to run, and that the money would come from the parking charges that were raised last autumn after a long debate.",
+                "Residents have until the end of April to comment on the routes, and the council will hold two public meetings in the town hall, one of them on a Saturday morning.",
+            ]
+            .map(|p| format!("<p>{p}</p>"))
+            .concat();
+            let page = format!(
+                "<html><body><article><header><p>{}</p>{}</header><div class=\"body\">{}</div></article></body></html>",
+                lead.repeat(n / 40),
+                "<a href=\"/c\">City</a><div></div>".repeat(n / 4),
+                body.repeat(n / 100),
+            );
+            time(|| {
+                let _ = tidings::extract::article(&page, &base, &[]);
+            })
+        },
+    );
+    row(
+        "extract::article, a <p> of n/2 empty date <span>s",
+        &sizes,
+        |n| {
+            let page = format!(
+                "<html><body><article><p>A short line.{}</p></article></body></html>",
+                "<span class=\"date\"></span>".repeat(n / 2)
+            );
+            time(|| {
+                let _ = tidings::extract::article(&page, &base, &[]);
+            })
+        },
+    );
+    row("extract::article, n/2 × <p>ab</p>", &sizes, |n| {
+        let page = format!("<html><body>{}</body></html>", "<p>ab</p>".repeat(n / 2));
+        time(|| {
+            let _ = tidings::extract::article(&page, &base, &[]);
+        })
+    });
     row(
         "parse + normalize, escaped nesting in an item",
         &sizes,

@@ -53,6 +53,10 @@ pub(crate) struct Page {
     pub blocks: Vec<Block>,
     /// For every element below the root: `[start, end)` of its blocks.
     pub ranges: HashMap<NodeId, (usize, usize)>,
+    /// The elements of [`Page::ranges`] in the order the walk closed them
+    /// (descendants before their ancestors, earlier siblings first), so that
+    /// choices among equals do not depend on hash order.
+    order: Vec<NodeId>,
     /// The page's language (by its function words).
     pub lang: Lang,
     /// Prefix sums of [`value`], of the length of good blocks and of link
@@ -130,6 +134,7 @@ fn is_cjk(c: char) -> bool {
 struct Walker {
     blocks: Vec<Block>,
     ranges: HashMap<NodeId, (usize, usize)>,
+    order: Vec<NodeId>,
     cur: String,
     link_len: usize,
     pending_space: bool,
@@ -206,7 +211,13 @@ impl Walker {
                 }
                 self.walk(&child, owner, heading, in_link || &*name == "a", depth + 1);
             }
-            self.ranges.insert(child.id, (start, self.blocks.len()));
+            if self
+                .ranges
+                .insert(child.id, (start, self.blocks.len()))
+                .is_none()
+            {
+                self.order.push(child.id);
+            }
         }
     }
 }
@@ -217,6 +228,7 @@ impl Page {
         let mut w = Walker {
             blocks: Vec::new(),
             ranges: HashMap::new(),
+            order: Vec::new(),
             cur: String::new(),
             link_len: 0,
             pending_space: false,
@@ -235,6 +247,7 @@ impl Page {
         let mut page = Page {
             blocks: w.blocks,
             ranges: w.ranges,
+            order: w.order,
             lang,
             prefix: Vec::new(),
         };
@@ -300,19 +313,20 @@ impl Page {
         }
         // Short blocks: by the nearest good/bad blocks on each side.
         let classes: Vec<Class> = self.blocks.iter().map(|b| b.class).collect();
+        let strict = Neighbours::new(&classes, true);
+        let loose = Neighbours::new(&classes, false);
         let mut new = classes.clone();
         for i in 0..n {
             if classes[i] != Class::Short {
                 continue;
             }
-            let prev = neighbour(&classes, i, false, true);
-            let next = neighbour(&classes, i, true, true);
+            let (prev, next) = (strict.prev[i], strict.next[i]);
             new[i] = match (prev, next) {
                 (Class::Good, Class::Good) => Class::Good,
                 (Class::Bad, Class::Bad) => Class::Bad,
                 _ => {
-                    let prev_ng = neighbour(&classes, i, false, false) == Class::NearGood;
-                    let next_ng = neighbour(&classes, i, true, false) == Class::NearGood;
+                    let prev_ng = loose.prev[i] == Class::NearGood;
+                    let next_ng = loose.next[i] == Class::NearGood;
                     if (prev == Class::Bad && prev_ng) || (next == Class::Bad && next_ng) {
                         Class::Good
                     } else {
@@ -323,12 +337,12 @@ impl Page {
         }
         // Near-good blocks: bad only between two bad blocks.
         let classes = new.clone();
+        let strict = Neighbours::new(&classes, true);
         for i in 0..n {
             if classes[i] != Class::NearGood {
                 continue;
             }
-            let prev = neighbour(&classes, i, false, true);
-            let next = neighbour(&classes, i, true, true);
+            let (prev, next) = (strict.prev[i], strict.next[i]);
             new[i] = if prev == Class::Bad && next == Class::Bad {
                 Class::Bad
             } else {
@@ -370,9 +384,12 @@ impl Page {
 
     /// The element whose blocks have the highest total [`value`]: the
     /// smallest subtree that holds the prose and leaves out the furniture.
+    /// Among equals the first in walk order wins: the innermost of nested
+    /// elements holding the same blocks, else the earliest on the page.
     pub(crate) fn best_region(&self) -> Option<(NodeId, i64)> {
         let mut best: Option<(NodeId, i64, usize)> = None;
-        for (&id, &r) in &self.ranges {
+        for &id in &self.order {
+            let r = self.ranges[&id];
             if r.0 == r.1 {
                 continue;
             }
@@ -401,26 +418,37 @@ pub(crate) fn value(b: &Block) -> i64 {
     }
 }
 
-/// The class of the nearest block before (`forward = false`) or after `i`
-/// that is good or bad (and, unless `ignore_near_good`, near-good); the edges
-/// of the page count as bad.
-fn neighbour(classes: &[Class], i: usize, forward: bool, ignore_near_good: bool) -> Class {
-    let accept = |c: Class| {
-        matches!(c, Class::Good | Class::Bad) || (!ignore_near_good && c == Class::NearGood)
-    };
-    if forward {
-        classes[i + 1..]
-            .iter()
-            .copied()
-            .find(|&c| accept(c))
-            .unwrap_or(Class::Bad)
-    } else {
-        classes[..i]
-            .iter()
-            .rev()
-            .copied()
-            .find(|&c| accept(c))
-            .unwrap_or(Class::Bad)
+/// For every block, the class of the nearest block before it (`prev`) and
+/// after it (`next`) that is good or bad (and, unless `ignore_near_good`,
+/// near-good); the edges of the page count as bad. One pass each way, so a
+/// page of many short blocks costs linear time.
+struct Neighbours {
+    prev: Vec<Class>,
+    next: Vec<Class>,
+}
+
+impl Neighbours {
+    fn new(classes: &[Class], ignore_near_good: bool) -> Neighbours {
+        let accept = |c: Class| {
+            matches!(c, Class::Good | Class::Bad) || (!ignore_near_good && c == Class::NearGood)
+        };
+        let mut prev = Vec::with_capacity(classes.len());
+        let mut seen = Class::Bad;
+        for &c in classes {
+            prev.push(seen);
+            if accept(c) {
+                seen = c;
+            }
+        }
+        let mut next = vec![Class::Bad; classes.len()];
+        seen = Class::Bad;
+        for (i, &c) in classes.iter().enumerate().rev() {
+            next[i] = seen;
+            if accept(c) {
+                seen = c;
+            }
+        }
+        Neighbours { prev, next }
     }
 }
 
@@ -485,5 +513,52 @@ mod tests {
         assert_eq!(classes[4].1, Class::Good, "{classes:?}");
         assert_eq!(classes[5].1, Class::Good, "{classes:?}");
         assert_eq!(classes.last().unwrap().1, Class::Bad, "{classes:?}");
+    }
+
+    #[test]
+    fn best_region_among_equals_is_the_innermost_earliest() {
+        let para = "The minister said that the talks with the delegation would continue on Friday, and that both sides were close to an agreement on the main points of the treaty.";
+        let html = format!(
+            r#"<body><div><div><p id="first">{para}</p></div></div><div><p id="second">{para}</p></div></body>"#
+        );
+        // Hash order differs from one map to the next; the choice must not.
+        for _ in 0..20 {
+            let d = Document::from(html.as_str());
+            let page = Page::new(&d.select("body").nodes()[0]);
+            let (id, _) = page.best_region().unwrap();
+            assert_eq!(id, d.select("#first").nodes()[0].id);
+        }
+    }
+
+    /// The nearest accepted class each side, by a plain scan (the definition).
+    fn scan(classes: &[Class], i: usize, forward: bool, ignore_near_good: bool) -> Class {
+        let accept = |c: &&Class| {
+            matches!(c, Class::Good | Class::Bad) || (!ignore_near_good && **c == Class::NearGood)
+        };
+        let found = if forward {
+            classes[i + 1..].iter().find(accept)
+        } else {
+            classes[..i].iter().rev().find(accept)
+        };
+        found.copied().unwrap_or(Class::Bad)
+    }
+
+    #[test]
+    fn neighbours_match_a_scan_on_every_short_sequence() {
+        let all = [Class::Good, Class::NearGood, Class::Short, Class::Bad];
+        for len in 0..=6 {
+            for code in 0..all.len().pow(len as u32) {
+                let classes: Vec<Class> = (0..len)
+                    .map(|k| all[code / all.len().pow(k as u32) % all.len()])
+                    .collect();
+                for ignore in [true, false] {
+                    let nb = Neighbours::new(&classes, ignore);
+                    for i in 0..len {
+                        assert_eq!(nb.prev[i], scan(&classes, i, false, ignore), "{classes:?}");
+                        assert_eq!(nb.next[i], scan(&classes, i, true, ignore), "{classes:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! keeps any block that holds a large share of the prose: an article wrapper
 //! carrying an unlucky class such as `post has-comments` survives.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use dom_query::{Document, NodeId, NodeRef};
@@ -58,7 +59,7 @@ const PROSE_MIN: usize = 80;
 /// more likely to lose the article than to drop boilerplate.
 fn holds_prose(node: &NodeRef, prose: &Prose, share: f32) -> bool {
     if prose.total == 0 {
-        return hints::text_len(node) > 1500;
+        return hints::text_len_capped(node, 1500) > 1500;
     }
     prose.of(node) as f32 > share * prose.total as f32
 }
@@ -126,7 +127,7 @@ fn headed_by_related(node: &NodeRef) -> bool {
         .any(|d| d.is_element() && d.node_name().is_some_and(|n| &*n == "h1"))
 }
 
-fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
+fn should_remove(node: &NodeRef, prose: &Prose, paras: &Paras) -> bool {
     if headed_by_related(node) {
         return true;
     }
@@ -146,7 +147,7 @@ fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
             len <= META_MAX_CHARS
                 && count_tag(node, "p") <= 1
                 && !holds_prose(node, prose, 0.1)
-                && !starts_a_sentence(node, len)
+                && !starts_a_sentence(node, len, paras)
         }
         Hint::Boiler => {
             if is_embedded_quote(node) {
@@ -173,7 +174,7 @@ fn should_remove(node: &NodeRef, prose: &Prose) -> bool {
 /// True for an inline element that opens or sits inside a longer run of
 /// text (`<p><span class="dateline">KOBE –</span> A total of…</p>`): a
 /// dateline or a date within a sentence is part of the text.
-fn starts_a_sentence(node: &NodeRef, len: usize) -> bool {
+fn starts_a_sentence(node: &NodeRef, len: usize, paras: &Paras) -> bool {
     let inline = node.node_name().is_some_and(|n| {
         matches!(
             &*n,
@@ -183,7 +184,7 @@ fn starts_a_sentence(node: &NodeRef, len: usize) -> bool {
     inline
         && node.parent().is_some_and(|p| {
             let limit = 2 * len + 40;
-            p.node_name().is_some_and(|n| &*n == "p") && hints::text_len_capped(&p, limit) > limit
+            p.node_name().is_some_and(|n| &*n == "p") && paras.len_above(&p, limit) > limit
         })
 }
 
@@ -197,7 +198,7 @@ fn count_tag(node: &NodeRef, tag: &str) -> usize {
 pub(crate) fn prune_below(root: &NodeRef) {
     prune_unseen(root);
     let prose = Prose::measure(root);
-    walk_removing(root, |n| should_remove(n, &prose));
+    walk_removing(root, |n, paras| should_remove(n, &prose, paras));
 }
 
 /// Removes the layers a reader does not see (hidden elements, dialogs,
@@ -205,29 +206,111 @@ pub(crate) fn prune_below(root: &NodeRef) {
 /// are judged by are shares of what a reader sees.
 fn prune_unseen(root: &NodeRef) {
     let prose = Prose::measure(root);
-    walk_removing(root, |n| {
-        matches!(hints::hint(n), Hint::Hidden | Hint::Overlay) && should_remove(n, &prose)
+    walk_removing(root, |n, paras| {
+        matches!(hints::hint(n), Hint::Hidden | Hint::Overlay) && should_remove(n, &prose, paras)
     });
+}
+
+/// The text lengths of the `<p>`s open during a [`walk_removing`] (the
+/// ones the walk is inside), kept current as elements below them are
+/// removed, so that each is measured once however many of its children ask
+/// (a `<p>` with 99k date `<span>`s).
+#[derive(Default)]
+struct Paras {
+    /// Innermost last.
+    open: RefCell<Vec<OpenPara>>,
+}
+
+struct OpenPara {
+    id: NodeId,
+    /// Characters removed below it so far.
+    removed: usize,
+    /// Its length when first asked for, and `removed` then.
+    measured: Option<(usize, usize)>,
+}
+
+impl Paras {
+    /// The characters of `p` as [`hints::text_len_capped`] counts them when
+    /// that is at most `limit`, else some count above `limit`.
+    fn len_above(&self, p: &NodeRef, limit: usize) -> usize {
+        let mut open = self.open.borrow_mut();
+        let Some(top) = open.last_mut().filter(|o| o.id == p.id) else {
+            return hints::text_len_capped(p, limit);
+        };
+        let (len, removed) = *top
+            .measured
+            .get_or_insert_with(|| (full_len(p), top.removed));
+        len.saturating_sub(top.removed - removed)
+    }
+
+    fn enter(&self, p: &NodeRef) {
+        self.open.borrow_mut().push(OpenPara {
+            id: p.id,
+            removed: 0,
+            measured: None,
+        });
+    }
+
+    /// Leaves the innermost open `<p>`; what was removed below it was
+    /// removed below the one around it too.
+    fn leave(&self) {
+        let mut open = self.open.borrow_mut();
+        if let Some(done) = open.pop()
+            && let Some(outer) = open.last_mut()
+        {
+            outer.removed += done.removed;
+        }
+    }
+
+    fn removing(&self, node: &NodeRef) {
+        if let Some(top) = self.open.borrow_mut().last_mut() {
+            top.removed += full_len(node);
+        }
+    }
+}
+
+/// [`hints::text_len_capped`] without a cap.
+fn full_len(node: &NodeRef) -> usize {
+    hints::text_len_capped(node, usize::MAX - 1)
 }
 
 /// Depth-first over the elements below `root`, removing those `remove`
 /// accepts (and not descending into them).
-fn walk_removing(root: &NodeRef, remove: impl Fn(&NodeRef) -> bool) {
-    let mut stack: Vec<NodeRef> = root.element_children();
+fn walk_removing(root: &NodeRef, remove: impl Fn(&NodeRef, &Paras) -> bool) {
+    enum Step<'a> {
+        Enter(NodeRef<'a>),
+        /// The end of an open `<p>`.
+        Leave,
+    }
+    let paras = Paras::default();
+    let mut stack: Vec<Step> = root
+        .element_children()
+        .into_iter()
+        .map(Step::Enter)
+        .collect();
     stack.reverse();
     let mut steps = 0usize;
-    while let Some(node) = stack.pop() {
+    while let Some(step) = stack.pop() {
+        let Step::Enter(node) = step else {
+            paras.leave();
+            continue;
+        };
         steps += 1;
         if steps > 200_000 {
             break;
         }
-        if remove(&node) {
+        if remove(&node, &paras) {
+            paras.removing(&node);
             node.remove_from_parent();
             continue;
         }
+        if node.node_name().is_some_and(|n| &*n == "p") {
+            paras.enter(&node);
+            stack.push(Step::Leave);
+        }
         let mut kids = node.element_children();
         kids.reverse();
-        stack.extend(kids);
+        stack.extend(kids.into_iter().map(Step::Enter));
     }
 }
 
@@ -260,5 +343,37 @@ pub(crate) fn prune_page(doc: &Document, layers: super::Layers) {
         if layers.pre_prune {
             prune_below(b);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pruned(html: &str) -> String {
+        let d = Document::from(html);
+        let body = d.select("body").nodes()[0];
+        prune_below(&body);
+        super::super::text::squash(&body.text())
+    }
+
+    #[test]
+    fn a_date_in_a_sentence_stays_and_the_paragraph_shrinks_as_dates_go() {
+        let rest = " A total of twelve new night lines will run from the spring, the council said on Tuesday after the vote.";
+        assert_eq!(
+            pruned(&format!(
+                r#"<body><p><span class="dateline">KOBE –</span>{rest}</p></body>"#
+            )),
+            format!("KOBE –{rest}")
+        );
+        // The first date is too long for this short paragraph and goes; the
+        // second is judged by what is left of the paragraph, not by the
+        // paragraph as it was.
+        assert_eq!(
+            pruned(
+                r#"<body><p><span class="date">Tuesday 12 March 2024, 10:30 am</span><span class="date">Today</span> The council met.</p></body>"#
+            ),
+            "The council met."
+        );
     }
 }

@@ -351,7 +351,11 @@ fn strip_links(page: &Page, doc: &Document, node: &NodeRef) {
     let Some(&(s, e)) = page.ranges.get(&node.id) else {
         return;
     };
-    for b in &page.blocks[s..e] {
+    // The element children of each owner met, with their block ranges and
+    // (once asked for) their text, and how far the scan has come: blocks
+    // come in order, so each child's text is built at most once.
+    let mut kids: HashMap<dom_query::NodeId, (Vec<Kid>, usize)> = HashMap::new();
+    for (j, b) in page.blocks.iter().enumerate().take(e).skip(s) {
         if !(b.class == Class::Bad && b.link_len * 2 > b.len) {
             continue;
         }
@@ -366,15 +370,47 @@ fn strip_links(page: &Page, doc: &Document, node: &NodeRef) {
             continue;
         }
         // Inline text of an element that also holds prose: drop the child
-        // that is exactly this block (`<a class="kicker">City</a>`).
-        if let Some(k) = owner
-            .element_children()
-            .into_iter()
-            .find(|k| squash(&k.text()) == b.text)
-        {
-            k.remove_from_parent();
+        // that is exactly this block (`<a class="kicker">City</a>`). Only
+        // the children whose blocks reach this one can be it (an inline
+        // child of the block has the empty range `(j, j)`).
+        let (list, pos) = kids.entry(b.node).or_insert_with(|| {
+            let list = owner
+                .element_children()
+                .into_iter()
+                .filter_map(|k| {
+                    let range = *page.ranges.get(&k.id)?;
+                    Some(Kid {
+                        node: k,
+                        range,
+                        text: None,
+                    })
+                })
+                .collect();
+            (list, 0)
+        });
+        while *pos < list.len() && list[*pos].range.1 < j {
+            *pos += 1;
+        }
+        for kid in &mut list[*pos..] {
+            if kid.range.0 > j {
+                break;
+            }
+            if kid.node.parent().is_none_or(|p| p.id != b.node) {
+                continue;
+            }
+            if kid.text.get_or_insert_with(|| squash(&kid.node.text())) == &b.text {
+                kid.node.remove_from_parent();
+                break;
+            }
         }
     }
+}
+
+/// A child element of a block's owner, for [`strip_links`].
+struct Kid<'a> {
+    node: NodeRef<'a>,
+    range: (usize, usize),
+    text: Option<String>,
 }
 
 #[cfg(test)]

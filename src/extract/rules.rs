@@ -70,7 +70,7 @@ pub(crate) fn article_markup(doc: &Document) -> Option<String> {
             doc.select(sel)
                 .nodes()
                 .iter()
-                .find(|n| n.normalized_char_count() >= MARKUP_MIN_CHARS)
+                .find(|n| super::hints::text_len_capped(n, MARKUP_MIN_CHARS) >= MARKUP_MIN_CHARS)
                 .map(|n| n.html().to_string())
         })
 }

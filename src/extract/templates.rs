@@ -18,10 +18,7 @@ const MIN_TEXT: usize = 200;
 /// The page with its markup templates expanded in place, or `None` when it
 /// has none worth expanding.
 pub(crate) fn expand(html: &str) -> Option<String> {
-    if !html.contains("text/template")
-        && !html.contains("text/x-template")
-        && !html.contains("text/html")
-    {
+    if !may_hold_templates(html.as_bytes()) {
         return None;
     }
     // Both parses are capped in nesting like the extraction itself: a
@@ -52,6 +49,39 @@ pub(crate) fn expand(html: &str) -> Option<String> {
     (expanded > 0).then(|| doc.html().to_string())
 }
 
+/// A cheap pre-check before a parse: some attribute could be `type` set to
+/// one of [`TEMPLATE_TYPES`] (any case, as the check on the parsed `type`).
+/// `text/html` alone is not enough, as nearly every page says it in a
+/// `<meta content>`; it must follow `type=` (with optional quote and spaces).
+fn may_hold_templates(html: &[u8]) -> bool {
+    if occurrences(html, b"text/template").next().is_some()
+        || occurrences(html, b"text/x-template").next().is_some()
+    {
+        return true;
+    }
+    occurrences(html, b"text/html").any(|at| {
+        let before = &html[..at];
+        let before = before.trim_ascii_end();
+        let before = before
+            .strip_suffix(b"\"")
+            .or_else(|| before.strip_suffix(b"'"))
+            .unwrap_or(before)
+            .trim_ascii_end();
+        before.strip_suffix(b"=").is_some_and(|b| {
+            let b = b.trim_ascii_end();
+            b.len() >= 4 && b[b.len() - 4..].eq_ignore_ascii_case(b"type")
+        })
+    })
+}
+
+/// Start offsets of `pat` in `hay`, ASCII case ignored.
+fn occurrences<'a>(hay: &'a [u8], pat: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    hay.windows(pat.len())
+        .enumerate()
+        .filter(move |(_, w)| w.eq_ignore_ascii_case(pat))
+        .map(|(i, _)| i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +97,21 @@ mod tests {
         assert_eq!(d.select("body > div > p").length(), 2);
         assert_eq!(d.select("script").length(), 2);
         assert!(expand("<html><body><p>plain</p></body></html>").is_none());
+    }
+
+    #[test]
+    fn pre_check_looks_for_template_types_not_any_text_html() {
+        assert!(!may_hold_templates(
+            br#"<meta http-equiv="Content-Type" content="text/html; charset=utf-8"><p>x</p>"#
+        ));
+        for yes in [
+            &br#"<script type="text/html"><p>x</p></script>"#[..],
+            br#"<script TYPE = ' Text/HTML '>"#,
+            br#"<script type=text/html>"#,
+            br#"<script type="TEXT/TEMPLATE">"#,
+            br#"<script type="text/x-template">"#,
+        ] {
+            assert!(may_hold_templates(yes), "{}", String::from_utf8_lossy(yes));
+        }
     }
 }
