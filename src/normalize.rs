@@ -7,7 +7,7 @@
 //! link as published, else a hash of the title and content. A guid repeated within
 //! one document is disambiguated by link so both items are kept.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
@@ -17,23 +17,41 @@ use crate::text;
 /// Turns a parsed document into items with keys unique within the document.
 /// `link_schemes` are the schemes besides http(s) whose item links may be served.
 pub fn entries(parsed: &ParsedFeed, link_schemes: &[String]) -> Vec<NewItem> {
+    changed_entries(parsed, link_schemes, &HashMap::new()).0
+}
+
+/// [`entries`], leaving out those already stored as they are: `stored` maps
+/// the keys of the feed's stored items to their content hashes. The writer
+/// leaves an unchanged item untouched anyway (no write, no membership, no
+/// print), so only the others have their bodies prepared, filtered and
+/// printed: when a feed gains one item, the other forty-nine cost a hash each.
+/// Returns the items and how many were left out.
+pub fn changed_entries(
+    parsed: &ParsedFeed,
+    link_schemes: &[String],
+    stored: &HashMap<String, String>,
+) -> (Vec<NewItem>, usize) {
     let mut seen: HashSet<String> = HashSet::new();
+    let mut unchanged = 0;
     let doc_base = parsed.base.as_deref().and_then(|b| url::Url::parse(b).ok());
-    parsed
+    let items = parsed
         .entries
         .iter()
         .filter_map(|entry| {
             // A panic on one entry is a bug, but it must not cost the feed its
             // other entries: log it and leave this one out.
-            let item = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                item(entry, doc_base.as_ref(), link_schemes)
-            }));
-            let Ok(mut item) = item else {
+            let panicked = || {
                 tracing::error!(
                     guid = entry.guid.as_deref().unwrap_or(""),
                     link = entry.link.as_deref().unwrap_or(""),
                     "preparing this entry panicked (a bug; please report it): it is skipped"
                 );
+            };
+            let head = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                head(entry, doc_base.as_ref(), link_schemes)
+            }));
+            let Ok((mut item, body_base)) = head else {
+                panicked();
                 return None;
             };
             let base_key = item.key.clone();
@@ -49,9 +67,29 @@ pub fn entries(parsed: &ParsedFeed, link_schemes: &[String]) -> Vec<NewItem> {
                 );
                 item.key = format!("{base_key}#{}", &hex_digest(salt.as_bytes())[..16]);
             }
+            if stored.get(&item.key) == Some(&item.content_hash) {
+                unchanged += 1;
+                return None;
+            }
+            let bodies = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let prepare = |b: &Option<Body>| {
+                    b.as_ref()
+                        .filter(|b| !b.value.trim().is_empty())
+                        .map(|b| text::prepare(b, body_base.as_ref()))
+                        .filter(|p| !p.html.trim().is_empty())
+                };
+                (prepare(&entry.summary), prepare(&entry.content))
+            }));
+            let Ok((summary, content)) = bodies else {
+                panicked();
+                return None;
+            };
+            item.summary = summary;
+            item.content = content;
             Some(item)
         })
-        .collect()
+        .collect();
+    (items, unchanged)
 }
 
 /// A title as one line of plain text.
@@ -99,7 +137,13 @@ pub fn author_line(authors: &[Person]) -> Option<String> {
 }
 
 /// One entry → item, without cross-entry disambiguation.
-fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String]) -> NewItem {
+/// Everything of an item but its bodies (which cost the most to prepare), and
+/// the URL its bodies' relative links resolve against.
+fn head(
+    entry: &ParsedEntry,
+    doc_base: Option<&url::Url>,
+    link_schemes: &[String],
+) -> (NewItem, Option<url::Url>) {
     let title = entry.title.as_ref().map(title_text).unwrap_or_default();
     let entry_base = entry.base.as_deref().and_then(|b| url::Url::parse(b).ok());
     let link_base = entry_base.as_ref().or(doc_base);
@@ -114,14 +158,6 @@ fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String
         .clone()
         .or_else(|| link.as_deref().and_then(|l| url::Url::parse(l).ok()))
         .or_else(|| doc_base.cloned());
-    let prepare = |b: &Option<Body>| {
-        b.as_ref()
-            .filter(|b| !b.value.trim().is_empty())
-            .map(|b| text::prepare(b, body_base.as_ref()))
-            .filter(|p| !p.html.trim().is_empty())
-    };
-    let summary = prepare(&entry.summary);
-    let content = prepare(&entry.content);
     let authors = people(&entry.authors, link_base);
     let author = author_line(&authors);
     fn raw(b: &Option<Body>) -> Option<std::borrow::Cow<'_, str>> {
@@ -154,32 +190,40 @@ fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String
             })
         })
         .collect();
-    let content_hash = hex_digest(
-        [
-            title.as_str(),
-            entry.link.as_deref().unwrap_or(""),
-            raw_summary.as_deref().unwrap_or(""),
-            raw_content.as_deref().unwrap_or(""),
-            author.as_deref().unwrap_or(""),
-            &categories.join("\u{1f}"),
-            &entry.published.map(|d| d.to_rfc3339()).unwrap_or_default(),
-            &enclosures
-                .iter()
-                .map(|e| e.url.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-        ]
-        .join("\u{1e}")
-        .as_bytes(),
-    );
-    NewItem {
+    // The parts joined by U+001E, hashed as they come (the same digest as
+    // hashing the joined string, which stored hashes were made of).
+    let published = entry.published.map(|d| d.to_rfc3339()).unwrap_or_default();
+    let enclosure_urls = enclosures
+        .iter()
+        .map(|e| e.url.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let parts = [
+        title.as_str(),
+        entry.link.as_deref().unwrap_or(""),
+        raw_summary.as_deref().unwrap_or(""),
+        raw_content.as_deref().unwrap_or(""),
+        author.as_deref().unwrap_or(""),
+        &categories.join("\u{1f}"),
+        &published,
+        &enclosure_urls,
+    ];
+    let mut hasher = Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hasher.update("\u{1e}".as_bytes());
+        }
+        hasher.update(part.as_bytes());
+    }
+    let content_hash = hex(&hasher.finalize());
+    let item = NewItem {
         key,
         guid: entry.guid.clone(),
         link,
         canonical_link,
         title,
-        summary,
-        content,
+        summary: None,
+        content: None,
         authors,
         author,
         categories,
@@ -188,7 +232,8 @@ fn item(entry: &ParsedEntry, doc_base: Option<&url::Url>, link_schemes: &[String
         enclosures,
         content_hash,
         print: None,
-    }
+    };
+    (item, body_base)
 }
 
 /// Query parameters that only say where a click came from.
@@ -286,8 +331,11 @@ pub fn public_id(feed_url: &str, key: &str) -> String {
 
 /// Lower-case hex SHA-256.
 pub fn hex_digest(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest.iter() {
         out.push(HEX[(b >> 4) as usize] as char);
@@ -307,6 +355,73 @@ mod tests {
             title: Some(Body::text(title)),
             ..Default::default()
         }
+    }
+
+    /// One entry through [`entries`].
+    fn item(e: &ParsedEntry, base: Option<&url::Url>, schemes: &[String]) -> NewItem {
+        let parsed = ParsedFeed {
+            entries: vec![e.clone()],
+            base: base.map(url::Url::to_string),
+            ..Default::default()
+        };
+        entries(&parsed, schemes).remove(0)
+    }
+
+    #[test]
+    fn stored_unchanged_entries_are_left_out_unprepared() {
+        let mut with_body = entry(Some("b"), Some("https://n.example/b"), "B");
+        with_body.content = Some(Body::html("<p>Body <b>text</b></p>"));
+        let mut parsed = ParsedFeed {
+            entries: vec![
+                entry(Some("a"), Some("https://n.example/a"), "A"),
+                with_body,
+                entry(Some("c"), Some("https://n.example/c"), "C"),
+            ],
+            ..Default::default()
+        };
+        let all = entries(&parsed, &[]);
+        let stored: HashMap<String, String> = all
+            .iter()
+            .map(|i| (i.key.clone(), i.content_hash.clone()))
+            .collect();
+        let (items, unchanged) = changed_entries(&parsed, &[], &stored);
+        assert!(items.is_empty());
+        assert_eq!(unchanged, 3);
+        // An edit and a new entry are prepared as usual; the rest are left out.
+        parsed.entries[1].content = Some(Body::html("<p>Body <i>edited</i></p>"));
+        parsed
+            .entries
+            .push(entry(Some("d"), Some("https://n.example/d"), "D"));
+        let (items, unchanged) = changed_entries(&parsed, &[], &stored);
+        assert_eq!(unchanged, 2);
+        let keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["guid:b", "guid:d"]);
+        assert_eq!(items[0].content.as_ref().unwrap().text, "Body edited");
+        let all = entries(&parsed, &[]);
+        assert_eq!(items, [all[1].clone(), all[3].clone()]);
+    }
+
+    #[test]
+    fn content_hash_is_the_digest_of_the_joined_parts() {
+        // Stored hashes were made by hashing the parts joined with U+001E: the
+        // incremental hash must give the same digest, or every stored item
+        // would read as changed after an upgrade.
+        let mut e = entry(Some("g"), Some("https://n.example/1"), "Title");
+        e.summary = Some(Body::html("<p>S</p>"));
+        e.categories = vec!["x".into(), "y".into()];
+        let i = item(&e, None, &[]);
+        let joined = [
+            "Title",
+            "https://n.example/1",
+            "<p>S</p>",
+            "",
+            "",
+            "x\u{1f}y",
+            "",
+            "",
+        ]
+        .join("\u{1e}");
+        assert_eq!(i.content_hash, hex_digest(joined.as_bytes()));
     }
 
     #[test]

@@ -554,6 +554,13 @@ impl Store {
         engine!(self.poll_state(url))
     }
 
+    /// The content hash of each item stored for the feed at `url`, by key:
+    /// what a poll compares a fetched document with, so that only new and
+    /// changed entries are prepared (`normalize::changed_entries`).
+    pub fn stored_hashes(&self, url: &str) -> Result<HashMap<String, String>, StoreError> {
+        engine!(self.stored_hashes(url))
+    }
+
     /// [`Store::poll_state`] of every registered feed, by URL, in one query: the
     /// scheduler's start-up plan for 10,000 feeds.
     pub fn poll_states(&self) -> Result<HashMap<String, FeedState>, StoreError> {

@@ -99,6 +99,26 @@ impl Postgres {
         self.state_of(url, false)
     }
 
+    pub fn stored_hashes(&self, url: &str) -> Result<HashMap<String, String>, StoreError> {
+        let url = url.to_string();
+        self.run(move |inner| async move {
+            let mut conn = inner.conn().await?;
+            let rows = conn
+                .client()
+                .query(
+                    "SELECT i.key, i.content_hash FROM items i JOIN feeds f ON f.id = i.feed_id
+                     WHERE f.url = $1",
+                    &[&url],
+                )
+                .await?;
+            let mut out = HashMap::with_capacity(rows.len());
+            for r in rows {
+                out.insert(r.try_get(0)?, r.try_get(1)?);
+            }
+            Ok(out)
+        })
+    }
+
     fn state_of(&self, url: &str, counted: bool) -> Result<FeedState, StoreError> {
         let url = url.to_string();
         self.run(move |inner| async move {

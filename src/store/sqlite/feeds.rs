@@ -80,6 +80,17 @@ impl Sqlite {
         })
     }
 
+    pub fn stored_hashes(&self, url: &str) -> Result<HashMap<String, String>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT i.key, i.content_hash FROM items i JOIN feeds f ON f.id = i.feed_id
+                 WHERE f.url = ?1",
+            )?;
+            let rows = stmt.query_map([url], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })
+    }
+
     fn state_of(&self, url: &str, counted: bool) -> Result<FeedState, StoreError> {
         let count = if counted {
             ", (SELECT count(*) FROM items WHERE feed_id = feeds.id)"
