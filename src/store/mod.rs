@@ -757,9 +757,10 @@ impl Store {
         engine!(self.story_reason(uid))
     }
 
-    /// Forgets the prints of items older than `cutoff` (unix seconds): no new
-    /// item can be compared with them any more. Up to 500 at a time; returns
-    /// how many (call again while it returns 500).
+    /// Forgets the prints of items dated before the day (UTC) of `cutoff` (unix
+    /// seconds): no new item can be compared with them any more. By day, so
+    /// that the index behind it takes appends, not scattered inserts. Up to
+    /// 500 at a time; returns how many (call again while it returns 500).
     pub fn expire_prints(&self, cutoff: i64) -> Result<usize, StoreError> {
         engine!(self.expire_prints(cutoff))
     }

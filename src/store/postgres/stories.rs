@@ -321,8 +321,10 @@ impl Postgres {
         })
     }
 
-    /// Forgets the prints of up to 500 items older than `cutoff`; returns how many.
+    /// Forgets the prints of up to 500 items dated before the day of `cutoff`
+    /// (as SQLite's); returns how many.
     pub fn expire_prints(&self, cutoff: i64) -> Result<usize, StoreError> {
+        let day = cutoff / 86_400;
         self.run(move |inner| async move {
             let mut conn = inner.conn().await?;
             conn.client().batch_execute("BEGIN").await?;
@@ -330,8 +332,8 @@ impl Postgres {
                 let rows = conn
                     .client()
                     .query(
-                        "SELECT item_id FROM dedup_signatures WHERE time < $1 LIMIT 500",
-                        &[&cutoff],
+                        "SELECT item_id FROM dedup_signatures WHERE time / 86400 < $1 LIMIT 500",
+                        &[&day],
                     )
                     .await?;
                 let ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();

@@ -394,17 +394,19 @@ impl Sqlite {
         })
     }
 
-    /// Forgets the prints of items older than `cutoff` (unix seconds): no new
-    /// item can be compared with them any more. Up to 500 at a time; returns
-    /// how many (call again while it returns 500).
+    /// Forgets the prints of items dated before the day of `cutoff` (unix
+    /// seconds; by day, see migration 13): no new item can be compared with
+    /// them any more. Up to 500 at a time; returns how many (call again while
+    /// it returns 500).
     pub fn expire_prints(&self, cutoff: i64) -> Result<usize, StoreError> {
+        let day = cutoff / 86_400;
         self.write(|c| {
             let tx = c.transaction()?;
             let ids: Vec<i64> = {
                 let mut stmt = tx.prepare_cached(
-                    "SELECT item_id FROM dedup_signatures WHERE time < ?1 LIMIT 500",
+                    "SELECT item_id FROM dedup_signatures WHERE time / 86400 < ?1 LIMIT 500",
                 )?;
-                let rows = stmt.query_map([cutoff], |r| r.get(0))?;
+                let rows = stmt.query_map([day], |r| r.get(0))?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
             let forgotten = {

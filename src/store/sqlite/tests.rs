@@ -370,3 +370,52 @@ fn a_long_backlog_is_pruned_in_chunks() {
     assert_eq!(kept.len(), 100);
     assert_eq!(kept[0].title, "T0", "the newest are kept");
 }
+
+#[test]
+fn prints_expire_by_the_day_they_are_dated_through_the_day_index() {
+    let (_d, s) = open();
+    let now = Utc::now();
+    // Four items, a day apart; each printed (its own text, so its own story).
+    let items: Vec<NewItem> = dated_items(4, Duration::days(1), now)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut it)| {
+            let words = ["alpha", "bravo", "charlie", "delta"][i];
+            let text = format!("{words} ").repeat(40);
+            it.print = crate::dedup::print(&it.title, &text, "");
+            it
+        })
+        .collect();
+    let mut r = refresh(&items);
+    r.dedup_window_secs = 30 * 86_400;
+    s.record_refresh(&FEED, r, now).wait().unwrap();
+    assert_eq!(s.print_counts().unwrap().0, 4);
+    // A cutoff inside yesterday's day: the two days before it expire;
+    // yesterday's print stays until the cutoff passes its day.
+    let yesterday = (now - Duration::days(1)).timestamp();
+    let day_start = yesterday - yesterday.rem_euclid(86_400);
+    assert_eq!(s.expire_prints(day_start + 3600).unwrap(), 2);
+    assert_eq!(s.print_counts().unwrap().0, 2);
+    assert_eq!(s.expire_prints(day_start + 86_400).unwrap(), 1);
+    assert_eq!(s.print_counts().unwrap().0, 1);
+    // The query walks the day index, not the whole table.
+    let plan: String = s
+        .read(|c| {
+            c.query_row(
+                "EXPLAIN QUERY PLAN SELECT item_id FROM dedup_signatures WHERE time / 86400 < ?1 LIMIT 500",
+                [0],
+                |r| r.get(3),
+            )
+        })
+        .unwrap();
+    assert!(plan.contains("dedup_signatures_by_day"), "{plan}");
+    // What a poll compares a fetched document with.
+    let hashes = s.stored_hashes(FEED.url).unwrap();
+    assert_eq!(hashes.len(), 4);
+    assert_eq!(hashes["k0"], items[0].content_hash);
+    assert!(
+        s.stored_hashes("https://other.example/")
+            .unwrap()
+            .is_empty()
+    );
+}
