@@ -150,12 +150,27 @@ fn ends_with_credit(line: &str) -> bool {
         || CREDITS.iter().any(|c| credit.contains(c))
 }
 
+/// How far into a first line [`strip_dateline`] looks for a credit or a
+/// dateline's end: past the longest one it takes (20 characters of up to 4
+/// bytes and a marker; 80 bytes and a separator).
+const HEAD: usize = 128;
+
 /// The first paragraph without its dateline or agency credit: "SEOUL, Nov. 28
 /// (Yonhap) -- ", "WASHINGTON (AP) — ", "Hong Kong (CNN Business) ",
 /// "(서울=연합뉴스) 홍길동 기자 = ", "【北京共同】". Outlets rewrite these, so two
 /// copies agree better without them.
 pub(crate) fn strip_dateline(line: &str) -> &str {
     let mut s = line.trim_start();
+    // Every marker below counts only near the start (a credit of 20
+    // characters, a place of 80 bytes): looking further is wasted on a long
+    // first paragraph, and the first occurrence in the head is the first.
+    let head = |s: &str| -> usize {
+        let mut end = s.len().min(HEAD);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        end
+    };
     for _ in 0..2 {
         match strip_bracketed_credit(s) {
             Some(rest) => s = rest.trim_start(),
@@ -163,15 +178,16 @@ pub(crate) fn strip_dateline(line: &str) -> &str {
         }
     }
     for marker in ["기자 =", "기자=", "특파원 =", "특파원="] {
-        if let Some(i) = s.find(marker)
+        if let Some(i) = s[..head(s)].find(marker)
             && s[..i].chars().count() <= 20
         {
             s = s[i + marker.len()..].trim_start();
             break;
         }
     }
+    let h = head(s);
     for sep in [" — ", " -- ", " – ", " ― ", " —", "— "] {
-        if let Some(i) = s.find(sep)
+        if let Some(i) = s[..h].find(sep)
             && i <= 80
             && looks_like_place(&s[..i])
         {
@@ -179,7 +195,7 @@ pub(crate) fn strip_dateline(line: &str) -> &str {
         }
     }
     // "Hong Kong (CNN Business) A muddled view…"
-    if let Some(i) = s.find(") ")
+    if let Some(i) = s[..h].find(") ")
         && i <= 60
         && s[..i].contains('(')
         && looks_like_place(&s[..=i])
