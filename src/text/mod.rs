@@ -195,17 +195,7 @@ pub fn strip_control(s: &str) -> Cow<'_, str> {
             || c == '\u{FFFE}'
             || c == '\u{FFFF}'
     };
-    // On bytes first (the common case is clean): C0 and DEL are single bytes,
-    // C1 controls start with 0xC2 0x80..=0x9F, U+FFFE/U+FFFF with 0xEF 0xBF.
-    let b = s.as_bytes();
-    let suspect = b.iter().enumerate().any(|(i, &c)| match c {
-        b'\t' | b'\n' | b'\r' => false,
-        0..=0x1F | 0x7F => true,
-        0xC2 => b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
-        0xEF => b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)),
-        _ => false,
-    });
-    if !suspect {
+    if !may_hold_controls(s.as_bytes()) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
@@ -219,6 +209,31 @@ pub fn strip_control(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// Whether `b` may hold a character [`strip_control`] removes, on bytes (the
+/// common case is clean): C0 and DEL are single bytes, C1 controls start with
+/// 0xC2 0x80..=0x9F, U+FFFE/U+FFFF with 0xEF 0xBF. Chunks of 32 bytes are
+/// tested branch-free first (the compiler vectorises it); only a chunk with a
+/// lead byte of interest is looked at byte by byte.
+fn may_hold_controls(b: &[u8]) -> bool {
+    let lead = |c: u8| (c < 0x20) | (c == 0x7F) | (c == 0xC2) | (c == 0xEF);
+    let exact = |i: usize| match b[i] {
+        b'\t' | b'\n' | b'\r' => false,
+        0..=0x1F | 0x7F => true,
+        0xC2 => b.get(i + 1).is_some_and(|n| (0x80..=0x9F).contains(n)),
+        0xEF => b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)),
+        _ => false,
+    };
+    const CHUNK: usize = 32;
+    let mut at = 0;
+    for chunk in b.chunks(CHUNK) {
+        if chunk.iter().fold(false, |any, &c| any | lead(c)) && (at..at + chunk.len()).any(exact) {
+            return true;
+        }
+        at += chunk.len();
+    }
+    false
 }
 
 /// What a C1 control code stands for in Windows-1252 (the table HTML uses for

@@ -83,6 +83,20 @@ fn control_characters() {
     // C1 controls are Windows-1252 bytes read as Latin-1.
     assert_eq!(strip_control("it\u{92}s \u{93}q\u{94} \u{81}"), "it’s “q” ");
     assert!(matches!(strip_control("clean"), Cow::Borrowed(_)));
+    // The chunked pre-check: controls at and across 32-byte chunk edges, and
+    // clean text full of tabs, line breaks, NBSP (C2 A0) and "￼" (EF BF BC).
+    for at in [0, 30, 31, 32, 33, 63, 64] {
+        for bad in ["\u{1}", "\u{7f}", "\u{85}", "\u{fffe}", "\u{ffff}"] {
+            let s = format!("{}{bad}{}", "a".repeat(at), "b".repeat(40));
+            assert_eq!(
+                strip_control(&s).len(),
+                at + 40 + usize::from(bad == "\u{85}") * 3,
+                "{bad:?} at {at}"
+            );
+        }
+    }
+    let clean = "tab\there\r\nline\u{a0}nbsp \u{fffc} ".repeat(20);
+    assert!(matches!(strip_control(&clean), Cow::Borrowed(_)));
 }
 
 #[test]

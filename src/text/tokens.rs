@@ -584,9 +584,9 @@ pub(crate) fn prefilter(html: &str, max_depth: usize, drop_pixels: bool) -> Cow<
     // Fewer start tags than the cap cannot nest past it, and without an image tag
     // that might be a pixel there is nothing to drop: most bodies need no pass.
     let b = html.as_bytes();
-    let starts = b
-        .windows(2)
-        .filter(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
+    let starts = memchr::memchr_iter(b'<', b)
+        .filter(|&i| b.get(i + 1).is_some_and(u8::is_ascii_alphabetic))
+        .take(max_depth + 1)
         .count();
     if starts <= max_depth && !(drop_pixels && may_hold_a_pixel(html)) {
         return Cow::Borrowed(html);
