@@ -43,28 +43,37 @@ pub enum Ns {
 
 impl Ns {
     fn of(uri: &str) -> Ns {
-        let uri = uri.to_ascii_lowercase();
+        // Case-insensitive, trailing slashes ignored; no copy (this runs for
+        // every element and attribute of a document).
+        const KNOWN: [(&str, Ns); 10] = [
+            ("http://www.w3.org/2005/atom", Ns::Atom),
+            ("http://purl.org/atom/ns#", Ns::Atom),
+            ("http://purl.org/rss/1.0", Ns::Rss),
+            ("http://my.netscape.com/rdf/simple/0.9", Ns::Rss),
+            ("http://purl.org/dc/elements/1.1", Ns::Dc),
+            ("http://purl.org/dc/terms", Ns::DcTerms),
+            ("http://purl.org/rss/1.0/modules/content", Ns::Content),
+            ("http://www.w3.org/1999/xhtml", Ns::Xhtml),
+            ("http://www.itunes.com/dtds/podcast-1.0.dtd", Ns::Itunes),
+            ("http://search.yahoo.com/mrss", Ns::Media),
+        ];
         let uri = uri.trim_end_matches('/');
-        match uri {
-            "http://www.w3.org/2005/atom" | "http://purl.org/atom/ns#" => Ns::Atom,
-            "http://purl.org/rss/1.0" | "http://my.netscape.com/rdf/simple/0.9" => Ns::Rss,
-            "http://purl.org/dc/elements/1.1" => Ns::Dc,
-            "http://purl.org/dc/terms" => Ns::DcTerms,
-            "http://purl.org/rss/1.0/modules/content" => Ns::Content,
-            "http://www.w3.org/1999/xhtml" => Ns::Xhtml,
-            "http://www.itunes.com/dtds/podcast-1.0.dtd" => Ns::Itunes,
-            "http://search.yahoo.com/mrss" => Ns::Media,
-            "http://www.w3.org/xml/1998/namespace" => Ns::Xml,
-            _ => Ns::Other,
+        if uri.eq_ignore_ascii_case("http://www.w3.org/xml/1998/namespace") {
+            return Ns::Xml;
         }
+        KNOWN
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(uri))
+            .map_or(Ns::Other, |&(_, ns)| ns)
     }
 
-    fn resolve(r: ResolveResult, prefix: Option<&str>) -> Ns {
+    /// `xml_prefix`: the name is written with the `xml:` prefix.
+    fn resolve(r: ResolveResult, xml_prefix: bool) -> Ns {
         match r {
             ResolveResult::Bound(ns) => Ns::of(ns.0),
             ResolveResult::Unbound => Ns::None,
             // `xml:` is bound without a declaration.
-            ResolveResult::Unknown(_) if prefix == Some("xml") => Ns::Xml,
+            ResolveResult::Unknown(_) if xml_prefix => Ns::Xml,
             ResolveResult::Unknown(_) => Ns::Other,
         }
     }
@@ -174,13 +183,11 @@ pub fn capture(doc: &str, max_entries: usize) -> Captured {
         let before = reader.buffer_position() as usize;
         let (ns, event) = match reader.read_resolved_event() {
             Ok((r, e)) => {
-                let prefix = match &e {
-                    Event::Start(s) | Event::Empty(s) => {
-                        s.name().prefix().map(|p| p.into_inner().to_string())
-                    }
-                    _ => None,
+                let xml_prefix = match &e {
+                    Event::Start(s) | Event::Empty(s) => is_xml(s.name().prefix()),
+                    _ => false,
                 };
-                (Ns::resolve(r, prefix.as_deref()), e)
+                (Ns::resolve(r, xml_prefix), e)
             }
             Err(_) => break,
         };
@@ -192,7 +199,7 @@ pub fn capture(doc: &str, max_entries: usize) -> Captured {
                 let mut attrs = Vec::new();
                 for a in e.attributes().with_checks(false).flatten() {
                     let (r, l) = reader.resolver().resolve_attribute(a.key);
-                    let ans = Ns::resolve(r, a.key.prefix().map(|p| p.into_inner()));
+                    let ans = Ns::resolve(r, is_xml(a.key.prefix()));
                     let value = a
                         .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                         .map(|v| v.into_owned())
@@ -300,21 +307,27 @@ pub fn capture(doc: &str, max_entries: usize) -> Captured {
                 add_text(&stack, &mut current, &raw);
             }
             Event::CData(t) => {
-                let raw = t.into_inner().into_owned();
-                add_text(&stack, &mut current, &raw);
+                add_text(&stack, &mut current, &t.into_inner());
             }
             Event::GeneralRef(r) => {
-                let text = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c.to_string(),
-                    _ => {
-                        let name = r.into_inner().into_owned();
-                        match crate::text::named_entity(&name) {
-                            Some((a, b)) => b.map_or_else(|| a.to_string(), |b| format!("{a}{b}")),
-                            None => format!("&{name};"),
-                        }
-                    }
+                // A reference's characters, without a string for each (a body
+                // of escaped HTML is mostly references).
+                let mut buf = [0u8; 8];
+                let resolved = r.resolve_char_ref();
+                let name = r.into_inner();
+                let chars = match resolved {
+                    Ok(Some(c)) => Some((c, None)),
+                    _ => crate::text::named_entity(&name),
                 };
-                add_text(&stack, &mut current, &text);
+                match chars {
+                    Some((a, b)) => {
+                        let n = a.encode_utf8(&mut buf).len();
+                        let m = b.map_or(0, |b| b.encode_utf8(&mut buf[n..]).len());
+                        let text = std::str::from_utf8(&buf[..n + m]).unwrap_or_default();
+                        add_text(&stack, &mut current, text);
+                    }
+                    None => add_text(&stack, &mut current, &format!("&{name};")),
+                }
             }
             Event::Eof => {
                 out.complete = stack.is_empty();
@@ -324,6 +337,11 @@ pub fn capture(doc: &str, max_entries: usize) -> Captured {
         }
     }
     out
+}
+
+/// Whether a name's prefix is `xml`.
+fn is_xml(prefix: Option<quick_xml::name::Prefix>) -> bool {
+    prefix.is_some_and(|p| p.into_inner() == "xml")
 }
 
 /// An element ends at byte `end` (the start of its end tag).
