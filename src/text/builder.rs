@@ -146,16 +146,27 @@ impl TextBuilder {
         if s.starts_with(char::is_whitespace) {
             self.pending_space = true;
         }
-        let mut words = s.split_whitespace().peekable();
+        // ASCII text (most of it) splits on bytes; the same words as
+        // `split_whitespace` unless it holds a vertical tab, which only
+        // Unicode's definition counts as whitespace.
+        if s.is_ascii() && !s.as_bytes().contains(&0x0B) {
+            self.words(s.split_ascii_whitespace());
+        } else {
+            self.words(s.split_whitespace());
+        }
+        if s.ends_with(char::is_whitespace) {
+            self.pending_space = true;
+        }
+    }
+
+    fn words<'a>(&mut self, words: impl Iterator<Item = &'a str>) {
+        let mut words = words.peekable();
         while let Some(word) = words.next() {
             if self.pending_space && !self.cur.is_empty() && !self.cur.ends_with('\n') {
                 self.cur.push(' ');
             }
             self.cur.push_str(word);
             self.pending_space = words.peek().is_some();
-        }
-        if s.ends_with(char::is_whitespace) {
-            self.pending_space = true;
         }
     }
 
@@ -259,6 +270,23 @@ mod tests {
         assert_eq!(t, "One two\n\nthree\n\nab\n\nx\ny");
         let d = Document::from("<p>a</p><p>\u{200B}</p><p> \u{FEFF} </p><p>b</p>");
         assert_eq!(node_text(&d.select("body").nodes()[0]), "a\n\nb");
+    }
+
+    #[test]
+    fn ascii_and_unicode_whitespace_split_alike() {
+        let text = |s: &str| {
+            let mut b = TextBuilder::default();
+            b.text(s);
+            b.finish()
+        };
+        assert_eq!(text(" a \t b\r\n\u{c}c "), "a b c");
+        assert_eq!(text("a\u{b}b"), "a b", "a vertical tab is whitespace");
+        assert_eq!(text("a\u{a0}b\u{3000}c"), "a b c");
+        let mut b = TextBuilder::default();
+        for part in ["one ", "two", " three", "four"] {
+            b.text(part);
+        }
+        assert_eq!(b.finish(), "one two threefour");
     }
 
     #[test]
