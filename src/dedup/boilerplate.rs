@@ -177,6 +177,16 @@ pub(crate) fn strip_dateline(line: &str) -> &str {
             None => break,
         }
     }
+    // Every marker and separator below holds one of these bytes ("기", "특",
+    // "—", "–", "―", "--", ")"): a first line without any near its start
+    // (most of them) has no dateline to cut.
+    let h = head(s);
+    if !s.as_bytes()[..h]
+        .iter()
+        .any(|b| matches!(b, 0xEA | 0xED | 0xE2 | b'-' | b')'))
+    {
+        return s;
+    }
     for marker in ["기자 =", "기자=", "특파원 =", "특파원="] {
         if let Some(i) = s[..head(s)].find(marker)
             && s[..i].chars().count() <= 20

@@ -239,7 +239,10 @@ pub(super) fn keep_print(
         return Ok(());
     };
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO dedup_signatures (item_id, time, signature) VALUES (?1, ?2, ?3)",
+        // An upsert, not INSERT OR REPLACE: a REPLACE may delete a row, so
+        // SQLite keeps a statement journal for it inside the savepoint.
+        "INSERT INTO dedup_signatures (item_id, time, signature) VALUES (?1, ?2, ?3)
+         ON CONFLICT (item_id) DO UPDATE SET time = excluded.time, signature = excluded.signature",
     )?
     .execute(params![item_id, time, print.signature])?;
     let keys = keys.ready(tx)?;
