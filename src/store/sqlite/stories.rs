@@ -16,6 +16,7 @@
 //! see each other's keys.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -54,9 +55,15 @@ pub(crate) struct KeyIndex {
     loaded: bool,
     /// Keys were removed since the last commit (see [`settle`]).
     removed: bool,
+    /// Key → its one holder, or [`MANY`]: then its holders are in `many`.
+    /// One probe answers for most keys: a key new to the index (the usual
+    /// case) costs one cache miss, not one in each map.
     one: HashMap<u32, u32>,
     many: HashMap<u32, Vec<i64>>,
 }
+
+/// In `one`: the key's holders are in `many` (several, or an id past 32 bits).
+const MANY: u32 = u32::MAX;
 
 /// A key's bits the index keeps.
 fn short(key: u64) -> u32 {
@@ -88,58 +95,71 @@ impl KeyIndex {
 
     fn add(&mut self, key: u64, id: i64) {
         let key = short(key);
-        if let Some(ids) = self.many.get_mut(&key) {
-            if !ids.contains(&id) {
-                if ids.len() >= CANDIDATES {
-                    ids.remove(0);
+        match self.one.entry(key) {
+            Entry::Occupied(mut held) => {
+                let other = *held.get();
+                if other == MANY {
+                    let ids = self.many.entry(key).or_default();
+                    if !ids.contains(&id) {
+                        if ids.len() >= CANDIDATES {
+                            ids.remove(0);
+                        }
+                        ids.push(id);
+                    }
+                } else if i64::from(other) != id {
+                    held.insert(MANY);
+                    self.many.insert(key, vec![i64::from(other), id]);
                 }
-                ids.push(id);
             }
-            return;
-        }
-        match (self.one.get(&key).copied(), u32::try_from(id)) {
-            (Some(other), _) if i64::from(other) == id => {}
-            (Some(other), _) => {
-                self.one.remove(&key);
-                self.many.insert(key, vec![i64::from(other), id]);
-            }
-            (None, Ok(small)) => {
-                self.one.insert(key, small);
-            }
-            (None, Err(_)) => {
-                self.many.insert(key, vec![id]);
-            }
+            Entry::Vacant(free) => match u32::try_from(id) {
+                Ok(small) if small != MANY => {
+                    free.insert(small);
+                }
+                _ => {
+                    free.insert(MANY);
+                    self.many.insert(key, vec![id]);
+                }
+            },
         }
     }
 
     fn remove(&mut self, key: u64, id: i64) {
         self.removed = true;
         let key = short(key);
-        if self.one.get(&key).map(|&i| i64::from(i)) == Some(id) {
-            self.one.remove(&key);
-        } else if let Some(ids) = self.many.get_mut(&key) {
-            ids.retain(|&i| i != id);
-            if ids.is_empty() {
-                self.many.remove(&key);
+        match self.one.get(&key).copied() {
+            Some(MANY) => {
+                let emptied = self.many.get_mut(&key).is_none_or(|ids| {
+                    ids.retain(|&i| i != id);
+                    ids.is_empty()
+                });
+                if emptied {
+                    self.many.remove(&key);
+                    self.one.remove(&key);
+                }
             }
+            Some(other) if i64::from(other) == id => {
+                self.one.remove(&key);
+            }
+            _ => {}
         }
     }
 
     /// The items holding `key`, newest (highest id) first.
     fn holders(&self, key: u64) -> impl Iterator<Item = i64> + '_ {
         let key = short(key);
-        let one = self.one.get(&key).map(|&i| i64::from(i));
-        let many = self
-            .many
-            .get(&key)
-            .into_iter()
-            .flat_map(|v| v.iter().rev().copied());
-        one.into_iter().chain(many)
+        let (one, many) = match self.one.get(&key).copied() {
+            None => (None, None),
+            Some(MANY) => (None, self.many.get(&key)),
+            Some(id) => (Some(i64::from(id)), None),
+        };
+        one.into_iter()
+            .chain(many.into_iter().flat_map(|v| v.iter().rev().copied()))
     }
 
     /// Keys held, for the figures in the README.
     fn len(&self) -> usize {
-        self.one.len() + self.many.values().map(Vec::len).sum::<usize>()
+        self.one.values().filter(|&&id| id != MANY).count()
+            + self.many.values().map(Vec::len).sum::<usize>()
     }
 }
 
@@ -457,7 +477,11 @@ mod tests {
         assert_eq!(index.holders(7).next(), Some(CANDIDATES as i64 + 9));
         index.add(9, 3);
         index.remove(9, 4);
-        // Ids past 32 bits are kept too.
+        // Ids past 32 bits are kept too, and the one id that is the marker.
+        index.add(13, i64::from(MANY));
+        assert_eq!(index.holders(13).collect::<Vec<_>>(), [i64::from(MANY)]);
+        index.remove(13, i64::from(MANY));
+        assert_eq!(index.holders(13).count(), 0);
         index.add(11, 1 << 40);
         assert_eq!(index.holders(11).collect::<Vec<_>>(), [1 << 40]);
         index.remove(11, 1 << 40);
