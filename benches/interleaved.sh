@@ -24,16 +24,12 @@ N=${1:-10000}
 RUNS=${RUNS:-5}
 CONC=${CONC:-32}
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+. benches/scale/common.sh
 need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v curl >/dev/null || need+=(curl)
 [ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+apt_install "${need[@]}"
 
 if [ -z "${A:-}" ] || [ -z "${B:-}" ]; then
   cargo build --release -j2 -q
@@ -49,26 +45,10 @@ cleanup() {
 }
 trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$WORK/www" "$WORK/tmp"
-cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  types { application/xml xml; }
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
-  keepalive_requests 100000;
-  server { listen 127.0.0.1:$PORT backlog=4096; root $WORK/www; etag on; }
-}
-NGX
+start_nginx "$WORK" "$PORT"
 RECENT=1 python3 benches/scale/genfeeds.py "$WORK/www/$N" "$N" >&2
-"$NGINX" -c "$WORK/nginx.conf"
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
 
-# run SIDE LABEL: one cold `once` on a fresh database; prints "cpu wall".
+# run SIDE: one cold `once` on a fresh database; prints "cpu wall".
 run() {
   local bin=${1%:off} off="" dir=$WORK/run
   [ "$bin" != "$1" ] && off="dedup = false"

@@ -42,17 +42,14 @@ CONC=${CONC:-"16 32 64"}
 THREADS=${THREADS:-"8 16 32 64"}
 BIG_ITEMS=${BIG_ITEMS:-1000000}
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+. "$HERE/common.sh"
 need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v newsboat >/dev/null || need+=(newsboat)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v curl >/dev/null || need+=(curl)
 [ -x /usr/bin/time ] || need+=(time)
-if [ ${#need[@]} -gt 0 ]; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
+apt_install "${need[@]}"
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 if [ -n "${TIDINGS_BIN:-}" ]; then BIN=$(realpath "$TIDINGS_BIN"); else
@@ -70,24 +67,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 log() { echo "[$(date -u +%H:%M:%S)] $*" >&2; }
 
 # ---- nginx: one server for all feed sets, $WORK/www/<N>/f/<i>.xml ------------
-mkdir -p "$WORK/www" "$WORK/tmp"
 PORT=$(free_port)
-cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  types { application/xml xml; }
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
-  keepalive_requests 100000;
-  server { listen 127.0.0.1:$PORT backlog=4096; root $WORK/www; etag on; }
-}
-NGX
-"$NGINX" -c "$WORK/nginx.conf"   # daemonises; stopped by the trap via its pid file
-for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/" && break; sleep 0.1; done
+start_nginx "$WORK" "$PORT"   # stopped by the trap via its pid file
 
 RESULTS=$WORK/results.tsv
 : > "$RESULTS"
