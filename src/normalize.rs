@@ -136,9 +136,9 @@ pub fn author_line(authors: &[Person]) -> Option<String> {
     .filter(|a| !a.is_empty())
 }
 
-/// One entry → item, without cross-entry disambiguation.
-/// Everything of an item but its bodies (which cost the most to prepare), and
-/// the URL its bodies' relative links resolve against.
+/// One entry → item without its bodies (they cost the most to prepare) and
+/// without cross-entry disambiguation, and the URL its bodies' relative links
+/// resolve against.
 fn head(
     entry: &ParsedEntry,
     doc_base: Option<&url::Url>,

@@ -354,13 +354,38 @@ async fn run(
     let full_text = feed.full_text;
     let ingest = ctx.ingest.read().unwrap_or_else(|p| p.into_inner()).clone();
     let dedup_window_secs = ingest.dedup_window_secs;
-    // What is stored for the feed already, so that entries stored unchanged
-    // are not prepared again. A feed that never yielded an item has nothing
-    // stored (its first poll skips the read); a failed read only costs that.
-    let stored = if state.last_new_item.is_some() {
+    let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
+    let (parsed, permit) = tokio::task::spawn_blocking(move || {
+        let parsed = parse::feed(
+            &body.bytes,
+            &body.base_url,
+            body.content_type.as_deref(),
+            max_bytes,
+            max_items,
+        );
+        (parsed.map(|p| (p, body.validators)), permit)
+    })
+    .await
+    .map_err(|e| Failure::new(Some(status), format!("parse task failed: {e}")))?;
+    let (parsed, validators) = parsed.map_err(|e| Failure::new(Some(status), e))?;
+    if !parsed.repairs.is_empty() {
+        tracing::debug!(repairs = ?parsed.repairs, "feed document repaired before parsing");
+    }
+    let (title, site_link, ttl) = (
+        parsed.title.clone(),
+        parsed.site_link.clone(),
+        parsed.ttl_minutes,
+    );
+    // What is stored of the feed's newest items, so that entries stored
+    // unchanged are not prepared again: as many as the document has entries,
+    // and some (a document lists the newest; one it re-lists from further
+    // back is prepared, and the writer finds it unchanged). A feed that never
+    // yielded an item has nothing stored; a failed read only costs that.
+    let stored = if state.last_new_item.is_some() && !parsed.entries.is_empty() {
         let store = ctx.store.clone();
         let url = feed.url.to_string();
-        store::blocking(move || store.stored_hashes(&url))
+        let newest = parsed.entries.len() * 2 + 16;
+        store::blocking(move || store.stored_hashes(&url, newest))
             .await
             .unwrap_or_else(|e| {
                 tracing::debug!(error = %e, "stored items unread; every entry is prepared");
@@ -369,47 +394,27 @@ async fn run(
     } else {
         Default::default()
     };
-    let permit = ctx.cpu.clone().acquire_owned().await.ok(); // never closed
-    let (parsed, (items, unchanged), (names, matches), ttl) =
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let parsed = parse::feed(
-                &body.bytes,
-                &body.base_url,
-                body.content_type.as_deref(),
-                max_bytes,
-                max_items,
-            )?;
-            if !parsed.repairs.is_empty() {
-                tracing::debug!(repairs = ?parsed.repairs, "feed document repaired before parsing");
+    let ((items, unchanged), (names, matches)) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let (mut items, unchanged) =
+            normalize::changed_entries(&parsed, &ingest.link_schemes, &stored);
+        let now = Utc::now();
+        for item in &mut items {
+            let time = crate::dedup::item_time(item.published, now);
+            if ingest.stories && crate::dedup::printable(time, now, dedup_window_secs) {
+                item.print = print_of(&item.title, item.summary.as_ref(), item.content.as_ref());
             }
-            let (mut items, unchanged) =
-                normalize::changed_entries(&parsed, &ingest.link_schemes, &stored);
-            let now = Utc::now();
-            for item in &mut items {
-                let time = crate::dedup::item_time(item.published, now);
-                if ingest.stories && crate::dedup::printable(time, now, dedup_window_secs) {
-                    item.print =
-                        print_of(&item.title, item.summary.as_ref(), item.content.as_ref());
-                }
-            }
-            let verdicts = membership::verdicts(&filters, &feed_config, &items, Utc::now());
-            Ok::<_, parse::ParseError>((
-                (parsed.title, parsed.site_link, body.validators),
-                (items, unchanged),
-                verdicts,
-                parsed.ttl_minutes,
-            ))
-        })
-        .await
-        .map_err(|e| Failure::new(Some(status), format!("parse task failed: {e}")))?
-        .map_err(|e| Failure::new(Some(status), e))?;
+        }
+        let verdicts = membership::verdicts(&filters, &feed_config, &items, Utc::now());
+        ((items, unchanged), verdicts)
+    })
+    .await
+    .map_err(|e| Failure::new(Some(status), format!("parse task failed: {e}")))?;
     if let Some(minutes) = ttl.filter(|m| *m > 0) {
         // <ttl>: the publisher's own floor on the polling interval.
         let ttl_floor = Utc::now() + chrono::Duration::minutes(i64::from(minutes)).min(MAX_DELAY);
         not_before = Some(not_before.map_or(ttl_floor, |t| t.max(ttl_floor)));
     }
-    let (title, site_link, validators) = parsed;
     let refresh = Refresh {
         status,
         validators,

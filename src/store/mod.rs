@@ -554,11 +554,17 @@ impl Store {
         engine!(self.poll_state(url))
     }
 
-    /// The content hash of each item stored for the feed at `url`, by key:
-    /// what a poll compares a fetched document with, so that only new and
-    /// changed entries are prepared (`normalize::changed_entries`).
-    pub fn stored_hashes(&self, url: &str) -> Result<HashMap<String, String>, StoreError> {
-        engine!(self.stored_hashes(url))
+    /// The content hash of the `newest` items stored for the feed at `url`
+    /// (by the date shown), by key: what a poll compares a fetched document
+    /// with, so that only new and changed entries are prepared
+    /// (`normalize::changed_entries`). Bounded by the document, not the
+    /// feed's history.
+    pub fn stored_hashes(
+        &self,
+        url: &str,
+        newest: usize,
+    ) -> Result<HashMap<String, String>, StoreError> {
+        engine!(self.stored_hashes(url, newest))
     }
 
     /// [`Store::poll_state`] of every registered feed, by URL, in one query: the

@@ -99,16 +99,22 @@ impl Postgres {
         self.state_of(url, false)
     }
 
-    pub fn stored_hashes(&self, url: &str) -> Result<HashMap<String, String>, StoreError> {
+    pub fn stored_hashes(
+        &self,
+        url: &str,
+        newest: usize,
+    ) -> Result<HashMap<String, String>, StoreError> {
         let url = url.to_string();
+        let limit = i64::try_from(newest).unwrap_or(i64::MAX);
         self.run(move |inner| async move {
             let mut conn = inner.conn().await?;
             let rows = conn
                 .client()
                 .query(
-                    "SELECT i.key, i.content_hash FROM items i JOIN feeds f ON f.id = i.feed_id
-                     WHERE f.url = $1",
-                    &[&url],
+                    "SELECT key, content_hash FROM items
+                     WHERE feed_id = (SELECT id FROM feeds WHERE url = $1)
+                     ORDER BY sort_time DESC, id DESC LIMIT $2",
+                    &[&url, &limit],
                 )
                 .await?;
             let mut out = HashMap::with_capacity(rows.len());

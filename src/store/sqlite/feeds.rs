@@ -11,6 +11,11 @@ use crate::model::{FeedState, StoreCounts, Validators};
 use crate::store::values::{from_unix, unix};
 use crate::store::{FeedRef, Pending, Refresh, StoreError};
 
+/// The newest `?2` items of the feed at `?1` (walks `items_by_feed_time`).
+pub(super) const STORED_HASHES: &str = "SELECT key, content_hash FROM items
+     WHERE feed_id = (SELECT id FROM feeds WHERE url = ?1)
+     ORDER BY sort_time DESC, id DESC LIMIT ?2";
+
 impl Sqlite {
     /// Registers many feeds (or updates their names) in one transaction: at
     /// start-up with 10,000 feeds, one commit instead of 10,000.
@@ -80,13 +85,17 @@ impl Sqlite {
         })
     }
 
-    pub fn stored_hashes(&self, url: &str) -> Result<HashMap<String, String>, StoreError> {
+    pub fn stored_hashes(
+        &self,
+        url: &str,
+        newest: usize,
+    ) -> Result<HashMap<String, String>, StoreError> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT i.key, i.content_hash FROM items i JOIN feeds f ON f.id = i.feed_id
-                 WHERE f.url = ?1",
-            )?;
-            let rows = stmt.query_map([url], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let mut stmt = c.prepare_cached(STORED_HASHES)?;
+            let limit = i64::try_from(newest).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(rusqlite::params![url, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
             rows.collect()
         })
     }

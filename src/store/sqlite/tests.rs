@@ -410,11 +410,30 @@ fn prints_expire_by_the_day_they_are_dated_through_the_day_index() {
         .unwrap();
     assert!(plan.contains("dedup_signatures_by_day"), "{plan}");
     // What a poll compares a fetched document with.
-    let hashes = s.stored_hashes(FEED.url).unwrap();
+    let hashes = s.stored_hashes(FEED.url, 10).unwrap();
     assert_eq!(hashes.len(), 4);
     assert_eq!(hashes["k0"], items[0].content_hash);
+    // The newest only: a poll reads as many as its document could use.
+    let mut newest: Vec<String> = s.stored_hashes(FEED.url, 2).unwrap().into_keys().collect();
+    newest.sort();
+    assert_eq!(newest, ["k0", "k1"]);
+    let plan: Vec<String> = s
+        .read(|c| {
+            let mut stmt = c.prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                super::feeds::STORED_HASHES
+            ))?;
+            let rows = stmt.query_map(rusqlite::params![FEED.url, 2], |r| r.get(3))?;
+            rows.collect()
+        })
+        .unwrap();
     assert!(
-        s.stored_hashes("https://other.example/")
+        plan.iter().any(|p| p.contains("items_by_feed_time"))
+            && !plan.iter().any(|p| p.contains("TEMP B-TREE")),
+        "{plan:?}"
+    );
+    assert!(
+        s.stored_hashes("https://other.example/", 10)
             .unwrap()
             .is_empty()
     );
