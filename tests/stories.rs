@@ -68,19 +68,6 @@ fn config(
     c
 }
 
-async fn json(base: &str, output: &str) -> Vec<Value> {
-    let body = client()
-        .get(format!("{base}/feeds/{output}.json"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let v: Value = serde_json::from_slice(&body).unwrap();
-    v["items"].as_array().cloned().unwrap()
-}
-
 fn titled<'a>(items: &'a [Value], start: &str) -> &'a Value {
     items
         .iter()
@@ -126,9 +113,9 @@ async fn each_story_is_served_once_with_its_copies_linked() {
     let base = start_publish(&config, ctx.store.clone()).await;
 
     // Six stories: three copied, three not; ten items.
-    let all = json(&base, "all").await;
+    let all = served_json(&base, "all").await;
     assert_eq!(all.len(), 6, "{all:#?}");
-    assert_eq!(json(&base, "every").await.len(), 10);
+    assert_eq!(served_json(&base, "every").await.len(), 10);
     let talks = titled(&all, "Foreign ministers of Korea and Japan");
     assert_eq!(
         talks["url"], "https://wire.example/2026/talks",
@@ -148,7 +135,7 @@ async fn each_story_is_served_once_with_its_copies_linked() {
     assert!(also_feeds(titled(&all, "Museum reopens")).is_empty());
 
     // A preferred source's copy stands for the story.
-    let preferred = json(&base, "paper-first").await;
+    let preferred = served_json(&base, "paper-first").await;
     assert_eq!(preferred.len(), 6);
     let talks_p = titled(&preferred, "Seoul and Tokyo to restart");
     assert_eq!(also_feeds(talks_p), ["Teasers", "Wire"]);
@@ -233,19 +220,19 @@ async fn late_copies_restarts_retention_and_reloads_keep_one_entry_per_story() {
         "{}",
         daemon.log()
     );
-    let before = json(&base, "all").await;
+    let before = served_json(&base, "all").await;
     let rates = titled(&before, "Central bank holds rates").clone();
 
     // A late copy joins its story: the entry keeps its id and its dates.
     std::fs::write(&t.path, t.text(&text(true, true, None))).unwrap();
     daemon.signal("HUP");
     let joined = eventually(|| async {
-        let all = json(&base, "all").await;
+        let all = served_json(&base, "all").await;
         all.len() == 6 && also_feeds(titled(&all, "Central bank holds rates")) == ["Late", "Paper"]
     })
     .await;
     assert!(joined, "{}", daemon.log());
-    let after = json(&base, "all").await;
+    let after = served_json(&base, "all").await;
     let rates_after = titled(&after, "Central bank holds rates");
     for field in ["id", "url", "date_published", "date_modified"] {
         assert_eq!(
@@ -253,7 +240,7 @@ async fn late_copies_restarts_retention_and_reloads_keep_one_entry_per_story() {
             "{field} changed when a copy joined"
         );
     }
-    assert_eq!(json(&base, "every").await.len(), 11);
+    assert_eq!(served_json(&base, "every").await.len(), 11);
 
     // A reload that turns dedup off shows every copy; on again, one entry each.
     std::fs::write(&t.path, t.text(&text(true, false, None))).unwrap();
@@ -270,7 +257,7 @@ async fn late_copies_restarts_retention_and_reloads_keep_one_entry_per_story() {
     let ctx = tidings::daemon::context(&config).await.unwrap();
     tidings::daemon::once_with(&ctx, &config).await;
     let base = start_publish(&config, ctx.store.clone()).await;
-    let again = json(&base, "all").await;
+    let again = served_json(&base, "all").await;
     let ids = |items: &[Value]| {
         let mut v: Vec<String> = items
             .iter()
@@ -294,7 +281,7 @@ async fn late_copies_restarts_retention_and_reloads_keep_one_entry_per_story() {
     let ctx = tidings::daemon::context(&config).await.unwrap();
     tidings::daemon::once_with(&ctx, &config).await;
     let base = start_publish(&config, ctx.store.clone()).await;
-    let pruned = json(&base, "all").await;
+    let pruned = served_json(&base, "all").await;
     assert_eq!(pruned.len(), 6, "{pruned:#?}");
     let talks = titled(&pruned, "Seoul and Tokyo to restart");
     assert_eq!(

@@ -343,6 +343,20 @@ pub async fn served(base: &str, output: &str) -> Vec<(String, String, String)> {
     served_items(&resp.bytes().await.unwrap())
 }
 
+/// The items of `base`'s output as JSON Feed (none when it has no `items`).
+pub async fn served_json(base: &str, output: &str) -> Vec<serde_json::Value> {
+    let body = client()
+        .get(format!("{base}/feeds/{output}.json"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
 /// Starts the publish server for `config` on 127.0.0.1:0; returns its base URL.
 pub async fn start_publish(
     config: &tidings::config::Config,

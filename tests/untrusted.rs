@@ -5,8 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::support::*;
 
 fn rss(items: &str) -> Vec<u8> {
@@ -14,19 +12,6 @@ fn rss(items: &str) -> Vec<u8> {
         "<rss version=\"2.0\"><channel><title>Src</title><link>https://src.example/</link>{items}</channel></rss>"
     )
     .into_bytes()
-}
-
-async fn json_items(base: &str, output: &str) -> Vec<Value> {
-    let body = client()
-        .get(format!("{base}/feeds/{output}.json"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let v: Value = serde_json::from_slice(&body).unwrap();
-    v["items"].as_array().cloned().unwrap_or_default()
 }
 
 async fn body_of(url: &str) -> String {
@@ -147,7 +132,7 @@ async fn plain_text_bodies_keep_their_words_for_readers_and_filters() {
         server.url("j.json")
     ));
     let (_, _, base) = ingest(&t).await;
-    let items = json_items(&base, "all").await;
+    let items = served_json(&base, "all").await;
     let text: Vec<&str> = items
         .iter()
         .filter_map(|i| i["content_text"].as_str())
@@ -162,7 +147,7 @@ async fn plain_text_bodies_keep_their_words_for_readers_and_filters() {
         "{items:?}"
     );
     // The words are in what the filter reads.
-    assert_eq!(json_items(&base, "tags").await.len(), 2);
+    assert_eq!(served_json(&base, "tags").await.len(), 2);
     // And in the HTML, escaped.
     let atom = body_of(&format!("{base}/feeds/all.atom")).await;
     assert!(atom.contains("&amp;lt;section&amp;gt;"), "{atom}");
@@ -199,7 +184,7 @@ async fn only_web_links_are_served_as_item_links() {
         assert!(doc.contains("https://src.example/ok"), "{doc}");
     }
     // The items themselves are kept, without a link.
-    assert_eq!(json_items(&base, "all").await.len(), 5);
+    assert_eq!(served_json(&base, "all").await.len(), 5);
 
     // A scheme the user allows is served.
     let t = write_config(&format!(
@@ -258,7 +243,7 @@ async fn deep_nesting_is_flattened_not_refused_and_stays_cheap() {
     ));
     let started = Instant::now();
     let (_, ctx, base) = ingest(&t).await;
-    let items = json_items(&base, "all").await;
+    let items = served_json(&base, "all").await;
     assert_eq!(items.len(), 1);
     let uid = items[0]["id"]
         .as_str()
@@ -308,17 +293,17 @@ async fn ruby_readings_and_control_characters_stay_out_of_the_text() {
         server.url("f.xml")
     ));
     let (_, _, base) = ingest(&t).await;
-    let items = json_items(&base, "all").await;
+    let items = served_json(&base, "all").await;
     // U+0085 is a Windows-1252 byte read as Latin-1: it meant "…".
     assert_eq!(items[0]["content_text"], "日本の首相が会談…");
     assert_eq!(items[0]["title"], "首相会談 it’s");
     assert_eq!(
-        json_items(&base, "base").await.len(),
+        served_json(&base, "base").await.len(),
         1,
         "filters read the base text"
     );
     assert_eq!(
-        json_items(&base, "reading").await.len(),
+        served_json(&base, "reading").await.len(),
         0,
         "not the readings"
     );
