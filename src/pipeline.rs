@@ -409,7 +409,7 @@ async fn run(
         ((items, unchanged), verdicts)
     })
     .await
-    .map_err(|e| Failure::new(Some(status), format!("parse task failed: {e}")))?;
+    .map_err(|e| Failure::new(Some(status), format!("preparing the entries failed: {e}")))?;
     if let Some(minutes) = ttl.filter(|m| *m > 0) {
         // <ttl>: the publisher's own floor on the polling interval.
         let ttl_floor = Utc::now() + chrono::Duration::minutes(i64::from(minutes)).min(MAX_DELAY);
