@@ -63,3 +63,62 @@ fn the_dev_corpus_parses_with_feedparser_level_item_counts() {
         mismatches.join("\n")
     );
 }
+
+/// `text::serialized_text` (a byte scan of sanitised HTML, used at ingest)
+/// gives the tokenizer's text on real pages and feed bodies, and takes most of
+/// them (a scan that always gave up would pass the equality alone).
+#[test]
+fn sanitized_real_html_scans_to_the_tokenizers_text() {
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
+    let mut pages = Vec::new();
+    for dir in ["extraction-dev/html", "extraction-dev2/html"] {
+        let dir = shared.join(dir);
+        assert!(
+            dir.is_dir(),
+            "this test needs {} (the shared folder beside the repository)",
+            dir.display()
+        );
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            pages.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    // Feed bodies: every entry's summary and content in the feeds corpus.
+    let root = shared.join("feeds-corpus");
+    let base = url::Url::parse("http://example.com/feed.xml").unwrap();
+    for case in corpus_bench::load_cases(&root) {
+        let bytes = std::fs::read(&case.path).unwrap();
+        let Ok(feed) = tidings::parse::feed(&bytes, &base, None, 64 << 20, 100_000) else {
+            continue;
+        };
+        for e in feed.entries {
+            for body in [e.summary, e.content].into_iter().flatten() {
+                if body.kind == tidings::model::TextKind::Html {
+                    pages.push(body.value);
+                }
+            }
+        }
+    }
+    let (mut scanned, mut differ) = (0, Vec::new());
+    for page in &pages {
+        let html = tidings::text::sanitize(page, Some(&base));
+        if let Some(text) = tidings::text::serialized_text(&html) {
+            scanned += 1;
+            if text != tidings::text::to_text(&html) {
+                differ.push(html.chars().take(300).collect::<String>());
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "{} differ, first: {:?}",
+        differ.len(),
+        differ.first()
+    );
+    assert!(pages.len() > 1000, "only {} pages and bodies", pages.len());
+    assert!(
+        scanned * 10 >= pages.len() * 9,
+        "the scan took {scanned} of {}",
+        pages.len()
+    );
+}

@@ -6,7 +6,8 @@
 //!   sanitised HTML and plain text, once, when an item is stored;
 //! - [`to_text`] / [`node_text`]: HTML (a string, or a DOM the extractor already
 //!   has) → paragraphs of plain text, one rule set (blocks, skipped elements,
-//!   ruby readings left out);
+//!   ruby readings left out); [`serialized_text`] the same for [`sanitize`]'s
+//!   output, from a byte scan;
 //! - [`inline`] / [`inline_auto`]: one line of text (titles, names, categories);
 //! - [`sanitize`]: the one sanitizing policy; [`is_tracking_image`] its pixel rule;
 //! - [`bounded`]: untrusted HTML with its nesting capped, before any tree is built;
@@ -27,7 +28,7 @@ use std::borrow::Cow;
 pub use builder::node_text;
 pub(crate) use builder::{is_block, is_skipped};
 pub use sanitize::{is_tracking_image, sanitize};
-pub use tokens::{bounded, to_text};
+pub use tokens::{bounded, serialized_text, to_text};
 
 use crate::model::{Body, HtmlText, TextKind};
 
@@ -51,7 +52,8 @@ pub fn prepare(body: &Body, base: Option<&url::Url>) -> HtmlText {
         }
         TextKind::Html => {
             let html = sanitize(&body.value, base);
-            let text = to_text(&html);
+            // Sanitised HTML is serializer output: a byte scan reads its text.
+            let text = serialized_text(&html).unwrap_or_else(|| to_text(&html));
             HtmlText { html, text }
         }
         TextKind::Text => {

@@ -182,6 +182,45 @@ mod properties {
         prop::collection::vec(piece, 0..40).prop_map(|v| v.concat())
     }
 
+    /// Well-formed and broken markup of the kinds feeds carry: blocks, inline
+    /// elements with attributes, tables, preformatted text, ruby, SVG, skipped
+    /// elements, references.
+    fn tagged() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            "(p|div|h2|ul|li|b|em|a|span|table|tr|td|th|pre|ruby|rt|rp|blockquote|figure|figcaption|caption|svg|title|math|mi|code|sup|script|style|button|q|s|u|dl|dt|dd)"
+                .prop_map(|t| format!("<{t}>")),
+            "(p|div|h2|ul|li|b|em|a|span|table|tr|td|th|pre|ruby|rt|rp|blockquote|figure|svg|title|math|code|script|style)"
+                .prop_map(|t| format!("</{t}>")),
+            Just(r#"<a href="/rel?a=1&amp;b=2" title='t "q"'>"#.to_string()),
+            Just(r#"<img src="https://i.example/p.jpg" alt="a<b>" width=640>"#.to_string()),
+            Just(r#"<img src="https://t.example/pixel.gif" width="1" height="1">"#.to_string()),
+            Just("<br>".to_string()),
+            Just("<br/>".to_string()),
+            Just("<hr>".to_string()),
+            Just("<!-- c -->".to_string()),
+            Just("&amp;".to_string()),
+            Just("&lt;".to_string()),
+            Just("&nbsp;".to_string()),
+            Just("&quot;".to_string()),
+            Just("&#8212;".to_string()),
+            Just("&hellip;".to_string()),
+            Just(" & ".to_string()),
+            Just(" < ".to_string()),
+            Just(">".to_string()),
+            Just("\u{a0}".to_string()),
+            Just("\u{200b}".to_string()),
+            Just("\r\n".to_string()),
+            Just("\n\n".to_string()),
+            Just("  ".to_string()),
+            Just("\t".to_string()),
+            Just("é".to_string()),
+            Just("日本".to_string()),
+            "[a-zA-Z]{1,8}".prop_map(|s| s),
+            any::<char>().prop_map(|c| c.to_string()),
+        ];
+        prop::collection::vec(piece, 0..60).prop_map(|v| v.concat())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -209,6 +248,17 @@ mod properties {
             let _ = bounded(&s, 2);
             let _ = plain_paragraphs(&s);
             let _ = escape_html(&s);
+        }
+
+        // Sanitised HTML scans to the tokenizer's text, whenever the scan
+        // takes it.
+        #[test]
+        fn sanitized_html_scans_like_the_tokenizer(s in tagged()) {
+            let base = url::Url::parse("https://news.example/a/").unwrap();
+            let html = sanitize(&s, Some(&base));
+            if let Some(text) = serialized_text(&html) {
+                prop_assert_eq!(text, to_text(&html), "{}", html);
+            }
         }
 
         // Plain text survives the round trip HTML → text unchanged.

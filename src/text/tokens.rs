@@ -72,58 +72,78 @@ pub(crate) fn is_void(name: &str) -> bool {
 
 // ---------------------------------------------------------------- to_text
 
-struct TextSink {
-    b: RefCell<TextBuilder>,
+/// What [`to_text`] does with each token: one rule set, driven by the
+/// tokenizer ([`TextSink`]) or by [`serialized_text`]'s scan.
+#[derive(Default)]
+struct TextEvents {
+    b: TextBuilder,
     /// Open elements whose content is skipped (innermost last).
-    skipping: RefCell<Vec<html5ever::LocalName>>,
+    skipping: Vec<String>,
 }
+
+impl TextEvents {
+    fn chars(&mut self, s: &str) {
+        if self.skipping.is_empty() {
+            self.b.text(s);
+        }
+    }
+
+    /// A start tag, by its lower-case name.
+    fn start(&mut self, name: &str, self_closing: bool) {
+        // A ruby reading ends where the next reading or base starts (`</rt>`
+        // and `</rp>` are optional).
+        if matches!(name, "rt" | "rp" | "rb" | "rtc")
+            && self
+                .skipping
+                .last()
+                .is_some_and(|s| matches!(&**s, "rt" | "rp"))
+        {
+            self.skipping.pop();
+        }
+        let r = role(name);
+        if r == Role::Skip {
+            if !is_void(name) && !self_closing {
+                self.skipping.push(name.to_string());
+            }
+        } else if self.skipping.is_empty() {
+            self.b.open(r);
+        }
+    }
+
+    /// An end tag, by its lower-case name.
+    fn end(&mut self, name: &str) {
+        if name == "ruby"
+            && self
+                .skipping
+                .last()
+                .is_some_and(|s| matches!(&**s, "rt" | "rp"))
+        {
+            self.skipping.pop();
+        }
+        if self.skipping.last().is_some_and(|s| s == name) {
+            self.skipping.pop();
+        } else if self.skipping.is_empty() {
+            self.b.close(role(name));
+        }
+    }
+}
+
+struct TextSink(RefCell<TextEvents>);
 
 impl TokenSink for TextSink {
     type Handle = ();
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut ev = self.0.borrow_mut();
         match token {
-            Token::CharacterTokens(t) => {
-                if self.skipping.borrow().is_empty() {
-                    self.b.borrow_mut().text(&t);
+            Token::CharacterTokens(t) => ev.chars(&t),
+            Token::TagToken(tag) => match tag.kind {
+                TagKind::StartTag => {
+                    ev.start(&tag.name, tag.self_closing);
+                    return raw_state(&tag.name);
                 }
-            }
-            Token::TagToken(tag) => {
-                let name: &str = &tag.name;
-                let mut skipping = self.skipping.borrow_mut();
-                match tag.kind {
-                    TagKind::StartTag => {
-                        // A ruby reading ends where the next reading or base starts
-                        // (`</rt>` and `</rp>` are optional).
-                        if matches!(name, "rt" | "rp" | "rb" | "rtc")
-                            && skipping.last().is_some_and(|s| matches!(&**s, "rt" | "rp"))
-                        {
-                            skipping.pop();
-                        }
-                        let r = role(name);
-                        if r == Role::Skip {
-                            if !is_void(name) && !tag.self_closing {
-                                skipping.push(tag.name.clone());
-                            }
-                        } else if skipping.is_empty() {
-                            self.b.borrow_mut().open(r);
-                        }
-                        return raw_state(name);
-                    }
-                    TagKind::EndTag => {
-                        if name == "ruby"
-                            && skipping.last().is_some_and(|s| matches!(&**s, "rt" | "rp"))
-                        {
-                            skipping.pop();
-                        }
-                        if skipping.last().is_some_and(|s| *s == tag.name) {
-                            skipping.pop();
-                        } else if skipping.is_empty() {
-                            self.b.borrow_mut().close(role(name));
-                        }
-                    }
-                }
-            }
+                TagKind::EndTag => ev.end(&tag.name),
+            },
             Token::NullCharacterToken
             | Token::CommentToken(_)
             | Token::DoctypeToken(_)
@@ -144,14 +164,103 @@ pub fn to_text(html: &str) -> String {
         b.text(html);
         return b.finish();
     }
-    let sink = tokenize(
-        html,
-        TextSink {
-            b: RefCell::new(TextBuilder::default()),
-            skipping: RefCell::new(Vec::new()),
-        },
-    );
-    sink.b.into_inner().finish()
+    let sink = tokenize(html, TextSink(RefCell::default()));
+    sink.0.into_inner().b.finish()
+}
+
+/// [`to_text`] of HTML that html5ever's serializer wrote (what
+/// [`super::sanitize`] returns), from one scan of its bytes instead of the
+/// tokenizer: the same text, at several times the speed. Such HTML has a
+/// narrow form: `<` only opens a tag (`<name>`, `<name a="v">`, `</name>`),
+/// attribute values are double-quoted with `"`, `<` and `>` escaped, and text
+/// holds no reference but `&amp;`, `&lt;`, `&gt;`, `&quot;` and `&nbsp;`.
+/// Anything else (a comment, another reference, a raw-text element such as an
+/// SVG `<title>`, a carriage return) returns None, and the caller tokenizes.
+pub fn serialized_text(html: &str) -> Option<String> {
+    // The tokenizer drops a byte order mark at the start.
+    let html = html.strip_prefix('\u{feff}').unwrap_or(html);
+    let b = html.as_bytes();
+    // The tokenizer turns CR and CR LF into LF and drops NUL.
+    if memchr::memchr2(b'\r', 0, b).is_some() {
+        return None;
+    }
+    let mut ev = TextEvents::default();
+    let mut name = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let Some(at) = memchr::memchr2(b'<', b'&', &b[i..]).map(|p| i + p) else {
+            ev.chars(&html[i..]);
+            break;
+        };
+        if at > i {
+            ev.chars(&html[i..at]);
+        }
+        if b[at] == b'&' {
+            let rest = &b[at..];
+            let (c, len) = [
+                ("&", "&amp;"),
+                ("<", "&lt;"),
+                (">", "&gt;"),
+                ("\"", "&quot;"),
+                ("\u{a0}", "&nbsp;"),
+            ]
+            .into_iter()
+            .find(|(_, r)| rest.starts_with(r.as_bytes()))
+            .map(|(c, r)| (c, r.len()))?;
+            ev.chars(c);
+            i = at + len;
+            continue;
+        }
+        let end_tag = b.get(at + 1) == Some(&b'/');
+        let start = at + 1 + usize::from(end_tag);
+        let len = b[start..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b':' | b'_'))
+            .count();
+        if !b.get(start).is_some_and(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        name.clear();
+        name.push_str(&html[start..start + len]);
+        name.make_ascii_lowercase();
+        let mut j = start + len;
+        if end_tag {
+            if b.get(j) != Some(&b'>') {
+                return None;
+            }
+            ev.end(&name);
+            i = j + 1;
+            continue;
+        }
+        // Attributes: ` name="value"` each, then `>`.
+        loop {
+            match b.get(j) {
+                Some(b'>') => break,
+                Some(b' ') => {
+                    let eq = memchr::memchr(b'=', &b[j + 1..]).map(|p| j + 1 + p)?;
+                    let attr = &b[j + 1..eq];
+                    if attr.is_empty()
+                        || attr.iter().any(|c| {
+                            c.is_ascii_whitespace()
+                                || matches!(c, b'"' | b'\'' | b'<' | b'>' | b'/')
+                        })
+                        || b.get(eq + 1) != Some(&b'"')
+                    {
+                        return None;
+                    }
+                    let close = memchr::memchr(b'"', &b[eq + 2..]).map(|p| eq + 2 + p)?;
+                    j = close + 1;
+                }
+                _ => return None,
+            }
+        }
+        if !matches!(raw_state(&name), TokenSinkResult::Continue) {
+            return None;
+        }
+        ev.start(&name, false);
+        i = j + 1;
+    }
+    Some(ev.b.finish())
 }
 
 // ---------------------------------------------------------------- bounded
@@ -641,6 +750,41 @@ mod tests {
         assert_eq!(to_text("x <b 한"), "x");
         assert_eq!(to_text("x <b>한"), "x 한");
         assert_eq!(bounded("<a é", 4), "<a é");
+    }
+
+    #[test]
+    fn serialized_html_scans_to_the_tokenizers_text() {
+        for html in [
+            "<p>One <b>two</b></p><p>three &amp; four&nbsp;five &lt;6&gt; \"q\"</p>",
+            "<h2>Head</h2><ul><li>a</li><li>b</li></ul><p>x<br>y</p>",
+            r#"<p><a href="https://e.example/?a=1&amp;b=&quot;2&quot;" rel="noopener">more</a> <img src="https://e.example/i.jpg" alt="a &lt;b&gt;"></p>"#,
+            "<table><tbody><tr><td>1</td><td>2</td></tr></tbody></table><pre>  keep\n  this </pre>",
+            "<ruby>日本<rt>にっぽん</rt></ruby>語 <ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp></ruby>",
+            "plain words only",
+            "",
+        ] {
+            assert_eq!(
+                serialized_text(html).as_deref(),
+                Some(&*to_text(html)),
+                "{html}"
+            );
+        }
+        // What the serializer never writes goes to the tokenizer.
+        for html in [
+            "a<!-- c -->b",
+            "&#8212;",
+            "&hellip;",
+            "a & b",
+            "x\r\ny",
+            "<svg><title>t</title></svg>",
+            "<br/>",
+            "<a href=x>",
+            "1 < 2",
+            "<>",
+            "</ b>",
+        ] {
+            assert_eq!(serialized_text(html), None, "{html}");
+        }
     }
 
     #[test]
