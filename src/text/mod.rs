@@ -249,11 +249,27 @@ fn cp1252(c: char) -> Option<char> {
 /// and `;`), from the full HTML table (2,231 names; a few stand for two code
 /// points). The five XML predefines are included.
 pub fn named_entity(name: &str) -> Option<(char, Option<char>)> {
+    // XML's five first: escaped HTML in feeds is mostly these.
+    let xml = match name {
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "amp" => Some('&'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => None,
+    };
+    if let Some(c) = xml {
+        return Some((c, None));
+    }
     if name.is_empty() || name.len() > 40 {
         return None;
     }
-    let key = format!("{name};");
-    let &(a, b) = html5ever::data::NAMED_ENTITIES.get(key.as_str())?;
+    // The table's keys end in `;`: the key built on the stack, not in a String.
+    let mut buf = [0u8; 41];
+    buf[..name.len()].copy_from_slice(name.as_bytes());
+    buf[name.len()] = b';';
+    let key = std::str::from_utf8(&buf[..=name.len()]).ok()?;
+    let &(a, b) = html5ever::data::NAMED_ENTITIES.get(key)?;
     let first = char::from_u32(a)?;
     Some((first, char::from_u32(b).filter(|_| b != 0)))
 }

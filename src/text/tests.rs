@@ -108,8 +108,19 @@ fn entities_from_the_full_table() {
         named_entity("NotEqualTilde"),
         Some(('\u{2242}', Some('\u{338}')))
     );
+    for (name, c) in [
+        ("lt", '<'),
+        ("gt", '>'),
+        ("quot", '"'),
+        ("apos", '\''),
+        ("LT", '<'),
+    ] {
+        assert_eq!(named_entity(name), Some((c, None)), "{name}");
+    }
     assert_eq!(named_entity("bogus"), None);
     assert_eq!(named_entity(""), None);
+    assert_eq!(named_entity(&"a".repeat(40)), None);
+    assert_eq!(named_entity(&"é".repeat(30)), None);
 }
 
 // Regression: javascript:, data: and vbscript: item links were republished as-is.
