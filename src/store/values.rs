@@ -102,8 +102,22 @@ pub fn prepare_legacy(rows: Vec<Legacy>) -> Vec<(i64, Option<HtmlText>, Option<H
         .collect()
 }
 
-/// A stored body: prepared at ingest (HTML and text), or, for a row stored
-/// before bodies were prepared (text NULL), the HTML as published, prepared now.
+/// A body as its two columns, HTML and text, as both engines write it. When
+/// the HTML is the text itself (a plain summary: no tag, no reference) the
+/// HTML column is NULL and [`prepared_or_legacy`] reads the text for both, so
+/// those bytes are not written twice (a tenth of a database of short plain
+/// summaries). A row written before this (both set) reads the same.
+pub fn stored_body(body: &Option<HtmlText>) -> [Option<&str>; 2] {
+    match body {
+        None => [None, None],
+        Some(p) if p.html == p.text && !p.text.contains(['<', '&']) => [None, Some(&p.text)],
+        Some(p) => [Some(&p.html), Some(&p.text)],
+    }
+}
+
+/// A stored body: prepared at ingest (HTML and text, or the text alone when
+/// it is its own HTML: see [`stored_body`]), or, for a row stored before
+/// bodies were prepared (text NULL), the HTML as published, prepared now.
 pub fn prepared_or_legacy(
     html: Option<String>,
     text: Option<String>,
@@ -126,6 +140,10 @@ pub fn prepared_or_legacy(
                 crate::text::prepare(&Body::text(crate::text::squash(&raw)), None)
             }))
         }
-        (None, _) => None,
+        (None, Some(text)) => Some(HtmlText {
+            html: text.clone(),
+            text,
+        }),
+        (None, None) => None,
     }
 }

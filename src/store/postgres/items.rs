@@ -767,12 +767,7 @@ struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     fn of(item: &'a NewItem, modified: i64, sort_time: i64) -> Columns<'a> {
-        let parts = |b: &'a Option<HtmlText>| {
-            [
-                b.as_ref().map(|p| clean(&p.html)),
-                b.as_ref().map(|p| clean(&p.text)),
-            ]
-        };
+        let parts = |b: &'a Option<HtmlText>| values::stored_body(b).map(|c| c.map(clean));
         let json = |s: String| clean(&s).into_owned();
         Columns {
             guid: clean_opt(&item.guid),

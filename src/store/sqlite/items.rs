@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
 use super::Sqlite;
-use crate::model::{HtmlText, NewItem, StoreCounts, StoredItem};
+use crate::model::{NewItem, StoreCounts, StoredItem};
 use crate::normalize::public_id;
 use crate::store::values::{self, from_unix, prepared_or_legacy, sort_time, unix};
 use crate::store::{
@@ -467,16 +467,10 @@ struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     fn of(item: &'a NewItem, modified: i64, sort_time: i64) -> Columns<'a> {
-        let parts = |b: &'a Option<HtmlText>| {
-            [
-                b.as_ref().map(|p| p.html.as_str()),
-                b.as_ref().map(|p| p.text.as_str()),
-            ]
-        };
         Columns {
             item,
-            summary: parts(&item.summary),
-            content: parts(&item.content),
+            summary: values::stored_body(&item.summary),
+            content: values::stored_body(&item.content),
             authors: serde_json::to_string(&item.authors).unwrap_or_else(|_| "[]".into()),
             categories: serde_json::to_string(&item.categories).unwrap_or_else(|_| "[]".into()),
             enclosures: serde_json::to_string(&item.enclosures).unwrap_or_else(|_| "[]".into()),

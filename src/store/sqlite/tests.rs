@@ -438,3 +438,52 @@ fn prints_expire_by_the_day_they_are_dated_through_the_day_index() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_plain_body_is_written_once_and_read_as_its_own_html() {
+    let (_d, s) = open();
+    let plain = crate::text::prepare(&crate::model::Body::html("Talks resume in Seoul."), None);
+    assert_eq!(plain.html, plain.text);
+    let mut a = item("a", "A", None);
+    a.summary = Some(plain.clone());
+    a.content = Some(crate::text::prepare(
+        &crate::model::Body::html("<p>Full &amp; long</p>"),
+        None,
+    ));
+    // Equal, but not its own HTML: both columns stay.
+    let mut b = item("b", "B", None);
+    b.summary = Some(crate::model::HtmlText {
+        html: "&amp;".into(),
+        text: "&amp;".into(),
+    });
+    s.record_refresh(&FEED, refresh(&[a, b]), Utc::now())
+        .wait()
+        .unwrap();
+    type Columns = [Option<String>; 4];
+    let rows: Vec<Columns> = s
+        .read(|c| {
+            c.prepare("SELECT key, summary, summary_text, content FROM items ORDER BY key")?
+                .query_map([], |r| Ok([r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?]))?
+                .collect()
+        })
+        .unwrap();
+    assert_eq!(rows[0][1], None, "the plain summary's HTML column");
+    assert_eq!(rows[0][2].as_deref(), Some("Talks resume in Seoul."));
+    assert_eq!(rows[0][3].as_deref(), Some("<p>Full &amp; long</p>"));
+    assert_eq!(rows[1][1].as_deref(), Some("&amp;"));
+    let out = s.items_of(&[FEED.url.to_string()], 10).unwrap();
+    let a = out.iter().find(|i| i.title == "A").unwrap();
+    assert_eq!(a.summary.as_ref(), Some(&plain));
+    assert_eq!(a.content.as_ref().unwrap().text, "Full & long");
+    let b = out.iter().find(|i| i.title == "B").unwrap();
+    assert_eq!(b.summary.as_ref().unwrap().html, "&amp;");
+    // Stored again unchanged, it reads as unchanged.
+    let mut again = item("a", "A", None);
+    again.summary = Some(plain);
+    again.content = a.content.clone();
+    let c = s
+        .record_refresh(&FEED, refresh(&[again]), Utc::now())
+        .wait()
+        .unwrap();
+    assert_eq!(c.unchanged, 1);
+}
