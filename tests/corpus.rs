@@ -122,3 +122,43 @@ fn sanitized_real_html_scans_to_the_tokenizers_text() {
         pages.len()
     );
 }
+
+/// `parse::recover::timestamp` (strict RFC 3339 / 2822 first, feed-rs's lenient
+/// reading for the rest) gives feed-rs's own dates on every corpus document.
+#[test]
+fn dates_read_strictly_first_match_feed_rs_on_the_corpus() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus");
+    assert!(
+        root.join("MANIFEST.tsv").exists(),
+        "this test needs ../shared/feeds-corpus (the shared folder beside the repository)"
+    );
+    let dates = |f: &feed_rs::model::Feed| {
+        let mut d = vec![f.updated, f.published];
+        for e in &f.entries {
+            d.extend([e.published, e.updated]);
+        }
+        d
+    };
+    let (mut compared, mut dated) = (0, 0);
+    for case in corpus_bench::load_cases(&root) {
+        let bytes = std::fs::read(&case.path).unwrap();
+        let theirs = std::panic::catch_unwind(|| feed_rs::parser::parse(bytes.as_slice()));
+        let ours = std::panic::catch_unwind(|| {
+            feed_rs::parser::Builder::new()
+                .timestamp_parser(tidings::parse::recover::timestamp)
+                .build()
+                .parse(bytes.as_slice())
+        });
+        let (Ok(Ok(theirs)), Ok(Ok(ours))) = (theirs, ours) else {
+            continue;
+        };
+        let (a, b) = (dates(&theirs), dates(&ours));
+        assert_eq!(a, b, "{}", case.rel);
+        compared += 1;
+        dated += a.iter().flatten().count();
+    }
+    assert!(
+        compared >= 300 && dated >= 1000,
+        "{compared} documents, {dated} dates"
+    );
+}

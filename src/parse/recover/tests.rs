@@ -382,3 +382,110 @@ fn undeclared_legacy_encodings_are_guessed() {
     );
     assert!(repairs.contains(&"guessed the encoding"));
 }
+
+#[test]
+fn dates_read_strictly_first_read_as_feed_rs_reads_them() {
+    for s in [
+        "Tue, 10 Jun 2003 04:00:00 GMT",
+        "Tue, 10 Jun 2003 04:00:00 +0000",
+        "10 Jun 2003 04:00:00 -0700",
+        "Wed, 10 Jun 2003 04:00:00 GMT", // wrong weekday
+        "Thurs, 13 Jul 2011 07:38:00 GMT",
+        "Tue, 10 June 2003 04:00:00 UTC",
+        "Tue, 10 Jun 2003 4:00:00 -0000",
+        "Jun 10 2003 04:00:00 +0100",
+        "Tue, 10 Jun 2003 24:00:00 GMT",
+        "Tue, 15 Nov 2022 20:15:04 Z",
+        "2003-12-31T10:14:55Z",
+        "2003-12-31T10:14:55.25-08:00",
+        "2003-12-31t10:14:55z",
+        "2003-12-31 10:14:55Z",
+        "2003-12-31T10:14:55+0100",
+        "2003-12-31",
+        "2003-12",
+        "  2003-12-31T10:14:55Z \n",
+        "<b>2003</b> & friends",
+        "not a date",
+        "",
+    ] {
+        assert_eq!(timestamp(s), lenient_timestamp(s.trim()), "{s:?}");
+    }
+    assert!(lenient_timestamp("Tue, 10 Jun 2003 04:00:00 GMT").is_some());
+    assert!(timestamp("Thurs, 13 Jul 2011 07:38:00 GMT").is_some());
+}
+
+mod date_properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Dates in the forms feeds write, right and wrong: RFC 2822 with or
+    /// without (a possibly wrong, possibly long) weekday, long months, one-digit
+    /// hours, hour 24, named and numeric zones; RFC 3339 with and without a
+    /// colon in the offset, fractions, a space or a lower-case `t`.
+    fn datelike() -> impl Strategy<Value = String> {
+        let day = prop_oneof![
+            Just(""),
+            Just("Mon, "),
+            Just("Tue, "),
+            Just("Thurs, "),
+            Just("Sat, ")
+        ];
+        let month = prop_oneof![
+            Just("Jan"),
+            Just("Feb"),
+            Just("June"),
+            Just("Sep"),
+            Just("December")
+        ];
+        let zone = prop_oneof![
+            Just("GMT"),
+            Just("UT"),
+            Just("UTC"),
+            Just("Z"),
+            Just("EST"),
+            Just("+0000"),
+            Just("-0000"),
+            Just("+0530"),
+            Just("-0800"),
+            Just("+05:30"),
+            Just("")
+        ];
+        let rfc2822 = (
+            day,
+            1u32..32,
+            month,
+            1990u32..2030,
+            0u32..25,
+            0u32..60,
+            0u32..61,
+            zone.clone(),
+        )
+            .prop_map(|(d, dd, m, y, h, mi, s, z)| {
+                format!("{d}{dd} {m} {y} {h}:{mi:02}:{s:02} {z}")
+            });
+        let sep = prop_oneof![Just("T"), Just("t"), Just(" ")];
+        let frac = prop_oneof![Just(""), Just(".5"), Just(".123456")];
+        let rfc3339 = (
+            1990u32..2030,
+            1u32..14,
+            1u32..32,
+            sep,
+            0u32..25,
+            0u32..60,
+            frac,
+            zone,
+        )
+            .prop_map(|(y, mo, d, t, h, mi, f, z)| {
+                format!("{y}-{mo:02}-{d:02}{t}{h:02}:{mi:02}:00{f}{z}")
+            });
+        prop_oneof![rfc2822, rfc3339, "[0-9A-Za-z:,+ -]{0,30}"]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn strict_first_reads_as_feed_rs(s in datelike()) {
+            prop_assert_eq!(timestamp(&s), lenient_timestamp(s.trim()), "{:?}", s);
+        }
+    }
+}
