@@ -14,8 +14,13 @@
 # Sides: A and B are each "BINARY" or "BINARY:off" (`:off` sets `dedup = false`
 # on every output, so no story prints are made). Defaults: A = this build with
 # stories off, B = this build with stories on (the cost of stories).
+# BUMP=1 times a changed poll instead: each side first polls the corpus cold
+# (untimed, database kept), then every 4th feed gains 1-5 items (genfeeds.py
+# --bump, the same dates for the rest), and each round times one `once` on a
+# copy of that side's cold database: what a poll costs when a quarter of the
+# feeds changed.
 # Rerun: benches/interleaved.sh [N]     (default 10000)
-# Env:   A=path[:off] B=path[:off] RUNS=5 CONC=32
+# Env:   A=path[:off] B=path[:off] RUNS=5 CONC=32 BUMP=1
 #        e.g. A=/path/to/old/tidings B=target/release/tidings:off  (a build against another)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,11 +51,12 @@ cleanup() {
 trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start_nginx "$WORK" "$PORT"
+export RECENT_AT=$(date +%s)
 RECENT=1 python3 benches/scale/genfeeds.py "$WORK/www/$N" "$N" >&2
 
-# run SIDE: one cold `once` on a fresh database; prints "cpu wall".
-run() {
-  local bin=${1%:off} off="" dir=$WORK/run
+# config SIDE DIR: a fresh DIR holding SIDE's config (its database in DIR).
+config() {
+  local bin=${1%:off} off="" dir=$2
   [ "$bin" != "$1" ] && off="dedup = false"
   rm -rf "$dir"; mkdir -p "$dir"
   {
@@ -61,12 +67,39 @@ run() {
       "$PORT" "$N" "$off"
     for ((i = 0; i < N; i++)); do printf '[[feed]]\nurl = "http://127.0.0.1:%s/%s/f/%05d.xml"\n' "$PORT" "$N" "$i"; done
   } > "$dir/tidings.toml"
+}
+
+# once SIDE DIR: `tidings once` in DIR, timed; prints "cpu wall".
+once() {
+  local bin=${1%:off} dir=$2
   /usr/bin/time -f "%U %S %e" -o "$dir/time" env -C "$dir" "$(realpath "$bin")" once --config "$dir/tidings.toml" \
     > "$dir/out" 2> "$dir/err" || { echo "failed: $1" >&2; tail -5 "$dir/err" >&2; exit 1; }
   grep -Eq "^$N feeds polled, 0 failed" "$dir/out" || { echo "failures: $1" >&2; tail -3 "$dir/out" >&2; exit 1; }
   awk '{printf "%.2f %.2f\n", $1 + $2, $3}' "$dir/time"
+}
+
+# run SIDE: one cold poll on a fresh database, or with BUMP=1 one poll of the
+# bumped corpus on a copy of SIDE's cold database; prints "cpu wall".
+run() {
+  local dir=$WORK/run
+  if [ -n "${BUMP:-}" ]; then
+    rm -rf "$dir"; cp -a "$WORK/cold-$2" "$dir"
+  else
+    config "$1" "$dir"
+  fi
+  once "$1" "$dir"
   rm -rf "$dir"
 }
+
+if [ -n "${BUMP:-}" ]; then
+  for side in A B; do
+    if [ "$side" = A ]; then bin=$A; else bin=$B; fi
+    config "$bin" "$WORK/cold-$side"
+    echo "cold poll for side $side: $(once "$bin" "$WORK/cold-$side")" >&2
+    rm -f "$WORK/cold-$side/out" "$WORK/cold-$side/err" "$WORK/cold-$side/time"
+  done
+  RECENT=1 python3 benches/scale/genfeeds.py "$WORK/www/$N" "$N" --bump >&2
+fi
 
 echo "A = $A"
 echo "B = $B"
@@ -76,7 +109,7 @@ for ((r = 1; r <= RUNS; r++)); do
   if ((r % 2)); then order="A B"; else order="B A"; fi
   for side in $order; do
     if [ "$side" = A ]; then bin=$A; else bin=$B; fi
-    out=$(run "$bin")
+    out=$(run "$bin" "$side")
     read -r cpu wall <<< "$out"
     printf '%s\t%s\t%s\t%s\n' "$r" "$side" "$cpu" "$wall"
     echo "$r $side $cpu" >> "$WORK/cpu"

@@ -21,7 +21,11 @@ WORDS = ("summit minister talks economy market policy election council report ci
          "Seoul Tokyo Berlin Lagos Lima Oslo Hanoi Quito Cairo Perth").split()
 # RECENT=1: the newest items are dated now (to the hour), so many fall inside
 # the story de-duplication window (the default dates are days in the past).
-BASE = (datetime.datetime.utcnow().replace(minute=0, second=0, microsecond=0)
+# RECENT_AT=<unix seconds> pins "now", so that a later --bump of a RECENT=1
+# corpus keeps its other items' dates even in another clock hour.
+NOW = (datetime.datetime.utcfromtimestamp(int(os.environ["RECENT_AT"]))
+       if os.environ.get("RECENT_AT") else datetime.datetime.utcnow())
+BASE = (NOW.replace(minute=0, second=0, microsecond=0)
         if os.environ.get("RECENT") == "1" else datetime.datetime(2026, 11, 20, 12, 0, 0))
 BASE_MTIME = 1795000000  # fixed mtime of the generated files (2026-11-18)
 
