@@ -2,19 +2,25 @@
 //! document holds, and item counts matching the corpus's ground truth on at least
 //! as many files as Python feedparser does (426 of 432 on the dev set).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[allow(dead_code)]
 #[path = "../benches/corpus.rs"]
 mod corpus_bench;
 
-#[test]
-fn the_dev_corpus_parses_with_feedparser_level_item_counts() {
+/// ../shared/feeds-corpus, or a clear failure when it is absent.
+fn corpus_root() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus");
     assert!(
         root.join("MANIFEST.tsv").exists(),
         "this test needs ../shared/feeds-corpus (the shared folder beside the repository)"
     );
+    root
+}
+
+#[test]
+fn the_dev_corpus_parses_with_feedparser_level_item_counts() {
+    let root = corpus_root();
     let base = url::Url::parse("http://example.com/feed.xml").unwrap();
     let cases = corpus_bench::load_cases(&root);
     let (mut known, mut matches, mut more, mut panics) = (0, 0, Vec::new(), Vec::new());
@@ -84,7 +90,7 @@ fn sanitized_real_html_scans_to_the_tokenizers_text() {
         }
     }
     // Feed bodies: every entry's summary and content in the feeds corpus.
-    let root = shared.join("feeds-corpus");
+    let root = corpus_root();
     let base = url::Url::parse("http://example.com/feed.xml").unwrap();
     for case in corpus_bench::load_cases(&root) {
         let bytes = std::fs::read(&case.path).unwrap();
@@ -127,11 +133,7 @@ fn sanitized_real_html_scans_to_the_tokenizers_text() {
 /// reading for the rest) gives feed-rs's own dates on every corpus document.
 #[test]
 fn dates_read_strictly_first_match_feed_rs_on_the_corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus");
-    assert!(
-        root.join("MANIFEST.tsv").exists(),
-        "this test needs ../shared/feeds-corpus (the shared folder beside the repository)"
-    );
+    let root = corpus_root();
     let dates = |f: &feed_rs::model::Feed| {
         let mut d = vec![f.updated, f.published];
         for e in &f.entries {
