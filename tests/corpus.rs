@@ -4,18 +4,18 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::support::shared_path;
+
 #[allow(dead_code)]
 #[path = "../benches/corpus.rs"]
 mod corpus_bench;
 
-/// ../shared/feeds-corpus, or a clear failure when it is absent.
+/// ../shared/feeds-corpus, or a clear failure when it (or its manifest) is absent.
 fn corpus_root() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/feeds-corpus");
-    assert!(
-        root.join("MANIFEST.tsv").exists(),
-        "this test needs ../shared/feeds-corpus (the shared folder beside the repository)"
-    );
-    root
+    shared_path("feeds-corpus/MANIFEST.tsv")
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 #[test]
@@ -75,16 +75,9 @@ fn the_dev_corpus_parses_with_feedparser_level_item_counts() {
 /// them (a scan that always gave up would pass the equality alone).
 #[test]
 fn sanitized_real_html_scans_to_the_tokenizers_text() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared");
     let mut pages = Vec::new();
     for dir in ["extraction-dev/html", "extraction-dev2/html"] {
-        let dir = shared.join(dir);
-        assert!(
-            dir.is_dir(),
-            "this test needs {} (the shared folder beside the repository)",
-            dir.display()
-        );
-        for entry in std::fs::read_dir(&dir).unwrap() {
+        for entry in std::fs::read_dir(shared_path(dir)).unwrap() {
             let bytes = std::fs::read(entry.unwrap().path()).unwrap();
             pages.push(String::from_utf8_lossy(&bytes).into_owned());
         }

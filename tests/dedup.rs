@@ -2,20 +2,12 @@
 //! scored by its own scorer, and the command's contract (config, stdin, errors).
 
 use std::io::Write;
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::support::*;
 
 fn dev(file: &str) -> std::path::PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/dedup-dev")
-        .join(file);
-    assert!(
-        path.exists(),
-        "this test needs ../shared/dedup-dev/{file} (the shared data folder beside the repository)"
-    );
-    path
+    shared_path(&format!("dedup-dev/{file}"))
 }
 
 fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {

@@ -219,12 +219,7 @@ fn score_example_filter(items: &std::path::Path) -> (f64, f64, Vec<String>) {
 
 #[test]
 fn the_shipped_example_filter_meets_its_targets_on_filter_dev() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let items = root.join("../shared/filter-dev/items.jsonl");
-    assert!(
-        items.exists(),
-        "this test needs ../shared/filter-dev/items.jsonl (the shared folder beside the repository)"
-    );
+    let items = shared_path("filter-dev/items.jsonl");
     let (precision, recall, wrong) = score_example_filter(&items);
     assert!(
         precision >= 0.95 && recall >= 0.90,

@@ -49,11 +49,7 @@ async fn get(url: &str) -> reqwest::Response {
 /// Runs ../shared/tools/check-feed-clients.sh with the given clients and count.
 fn check_clients(url: &str, clients: &str, expected: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let script = root.join("../shared/tools/check-feed-clients.sh");
-    assert!(
-        script.exists(),
-        "this test needs ../shared/tools/check-feed-clients.sh (the shared folder beside the repository)"
-    );
+    let script = shared_path("tools/check-feed-clients.sh");
     let python = std::env::var("TIDINGS_TEST_PYTHON")
         .unwrap_or_else(|_| root.join(".venv-feeds/bin/python").display().to_string());
     let out = Command::new("bash")

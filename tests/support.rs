@@ -207,18 +207,24 @@ pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {}: {e}", path.display()))
 }
 
-/// A file from `../shared/` (the team's shared data, beside the repository).
+/// A path in `../shared/` (the team's shared data, beside the repository).
 /// Fails loudly when it is missing rather than letting a test pass without it.
-pub fn shared(rel: &str) -> Vec<u8> {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+pub fn shared_path(rel: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../shared")
         .join(rel);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "this test needs ../shared/{rel} (the shared data folder beside the repository): {}: {e}",
-            path.display()
-        )
-    })
+    assert!(
+        path.exists(),
+        "this test needs ../shared/{rel} (the shared data folder beside the repository): {} is missing",
+        path.display()
+    );
+    path
+}
+
+/// A file from `../shared/`, read (see [`shared_path`]).
+pub fn shared(rel: &str) -> Vec<u8> {
+    let path = shared_path(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A temporary directory with a config file in it.
