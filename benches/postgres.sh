@@ -28,18 +28,14 @@ N=${1:-10000}
 CONC=${CONC:-32}
 LEASE=${LEASE:-10}
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+. benches/scale/common.sh
 need=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v sqlite3 >/dev/null || need+=(sqlite3)
 command -v curl >/dev/null || need+=(curl)
 [ -x /usr/bin/time ] || need+=(time)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
-if [ ${#need[@]} -gt 0 ]; then
-  as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+apt_install "${need[@]}"
 if [ -n "${TIDINGS_BIN:-}" ]; then BIN=$(realpath "$TIDINGS_BIN"); else
   cargo build --release -j2 -q; BIN=$ROOT/target/release/tidings; fi
 
@@ -59,24 +55,8 @@ REPORT=$WORK/report.txt
 say() { echo "$*" | tee -a "$REPORT" >&2; }
 
 # ---- nginx, logging every fetch -----------------------------------------------
-mkdir -p "$WORK/www" "$WORK/tmp"
 PORT=$(free_port)
-cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  log_format fetch '\$msec \$uri \$status';
-  access_log $WORK/access.log fetch buffer=64k flush=1s;
-  types { application/xml xml; }
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
-  keepalive_requests 100000;
-  server { listen 127.0.0.1:$PORT backlog=4096; root $WORK/www; etag on; }
-}
-NGX
-"$NGINX" -c "$WORK/nginx.conf"
+start_nginx "$WORK" "$PORT" log
 log "generating $N feeds"
 python3 benches/scale/genfeeds.py "$WORK/www" "$N" >&2
 for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/f/00000.xml" && break; sleep 0.1; done

@@ -10,10 +10,13 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
 }
 
-# start_nginx WORK PORT: serves WORK/www on 127.0.0.1:PORT (ETag and
-# Last-Modified, no access log) until WORK/nginx.pid's process is killed.
+# start_nginx WORK PORT [LOG]: serves WORK/www on 127.0.0.1:PORT (ETag and
+# Last-Modified) until WORK/nginx.pid's process is killed. No access log, or
+# with LOG set every fetch in WORK/access.log as "msec uri status".
 start_nginx() {
-  local work=$1 port=$2
+  local work=$1 port=$2 log="access_log off;"
+  [ -n "${3:-}" ] && log="log_format fetch '\$msec \$uri \$status';
+  access_log $work/access.log fetch buffer=64k flush=1s;"
   mkdir -p "$work/www" "$work/tmp"
   cat > "$work/nginx.conf" <<NGX
 worker_processes 1;
@@ -21,7 +24,7 @@ pid $work/nginx.pid;
 error_log $work/nginx-error.log;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  $log
   types { application/xml xml; }
   client_body_temp_path $work/tmp; proxy_temp_path $work/tmp; fastcgi_temp_path $work/tmp;
   uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
