@@ -238,6 +238,7 @@ mod properties {
         #[test]
         fn text_functions_never_panic(s in htmlish()) {
             let _ = to_text(&s);
+            let _ = serialized_text(&s);
             let _ = inline(&s);
             let _ = inline_auto(&s);
             let _ = bounded(&s, 3);
@@ -255,6 +256,7 @@ mod properties {
         #[test]
         fn arbitrary_strings_never_panic(s in any::<String>()) {
             let _ = to_text(&s);
+            let _ = serialized_text(&s);
             let _ = sanitize(&s, None);
             let _ = bounded(&s, 2);
             let _ = plain_paragraphs(&s);
