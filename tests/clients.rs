@@ -54,14 +54,7 @@ async fn xmllint_and_feedparser_accept_the_served_feed() {
         "{expected}"
     );
     let base = start_publish(&config, ctx.store.clone()).await;
-    let body = client()
-        .get(format!("{base}/feeds/all.xml"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = body_of(&format!("{base}/feeds/all.xml")).await;
     let file = t.dir.path().join("served.xml");
     std::fs::write(&file, &body).unwrap();
 

@@ -207,26 +207,10 @@ async fn json_feed_follows_the_1_1_spec() {
 #[tokio::test]
 async fn ids_are_the_same_in_every_format_and_output() {
     let s = serve_fixtures().await;
-    let rss = get(&format!("{}/feeds/all.xml", s.base))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let atom = get(&format!("{}/feeds/all.atom", s.base))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let wire = get(&format!("{}/feeds/wire.xml", s.base))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let json_bytes = get(&format!("{}/feeds/all.json", s.base))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let rss = body_of(&format!("{}/feeds/all.xml", s.base)).await;
+    let atom = body_of(&format!("{}/feeds/all.atom", s.base)).await;
+    let wire = body_of(&format!("{}/feeds/wire.xml", s.base)).await;
+    let json_bytes = body_of(&format!("{}/feeds/all.json", s.base)).await;
     let json: serde_json::Value = serde_json::from_slice(&json_bytes).unwrap();
     let ids = |xml: &[u8]| {
         served_items(xml)
@@ -262,23 +246,11 @@ async fn ids_are_the_same_in_every_format_and_output() {
 #[tokio::test]
 async fn the_same_story_from_two_feeds_appears_once() {
     let s = serve_fixtures().await;
-    let all = served_items(
-        &get(&format!("{}/feeds/all.xml", s.base))
-            .await
-            .bytes()
-            .await
-            .unwrap(),
-    );
+    let all = served_items(&body_of(&format!("{}/feeds/all.xml", s.base)).await);
     let ja: Vec<_> = all.iter().filter(|i| i.2.contains("/story/ja-1")).collect();
     assert_eq!(ja.len(), 1, "{all:#?}");
     // Within the wire output alone the story is of course there.
-    let wire = served_items(
-        &get(&format!("{}/feeds/wire.xml", s.base))
-            .await
-            .bytes()
-            .await
-            .unwrap(),
-    );
+    let wire = served_items(&body_of(&format!("{}/feeds/wire.xml", s.base)).await);
     assert_eq!(wire.len(), 4);
 }
 

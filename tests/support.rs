@@ -349,16 +349,15 @@ pub async fn served(base: &str, output: &str) -> Vec<(String, String, String)> {
     served_items(&resp.bytes().await.unwrap())
 }
 
+/// The body of a GET of `url`, whatever its status.
+pub async fn body_of(url: &str) -> Vec<u8> {
+    let resp = client().get(url).send().await.unwrap();
+    resp.bytes().await.unwrap().to_vec()
+}
+
 /// The items of `base`'s output as JSON Feed (none when it has no `items`).
 pub async fn served_json(base: &str, output: &str) -> Vec<serde_json::Value> {
-    let body = client()
-        .get(format!("{base}/feeds/{output}.json"))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let body = body_of(&format!("{base}/feeds/{output}.json")).await;
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     v["items"].as_array().cloned().unwrap_or_default()
 }
